@@ -1,0 +1,31 @@
+/**
+ * Everything a request handler or socket handler may use, built once by the composition root
+ * (`server.ts`) and passed down explicitly. No module-level singletons.
+ */
+import type { BearerVerifier } from './auth/bearer.ts';
+import type { SessionStore } from './auth/session-store.ts';
+import type { Config } from './config.ts';
+import type { DbHandle } from './db/client.ts';
+import type { UserService } from './domain/users/user.service.ts';
+import type { EventBus } from './infra/events.ts';
+import type { LimiterFactory } from './infra/rate-limit.ts';
+import type { RedisHandle } from './infra/redis.ts';
+import type { Logger } from './logger.ts';
+
+export interface Services {
+  users: UserService;
+}
+
+export interface AppContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: DbHandle;
+  /** null when REDIS_URL is not set (single node, in-memory equivalents). */
+  readonly redis: RedisHandle | null;
+  readonly events: EventBus;
+  readonly limiters: LimiterFactory;
+  readonly sessions: SessionStore;
+  /** Resolves OAuth access tokens presented to our API. */
+  bearer: BearerVerifier;
+  readonly services: Services;
+}

@@ -1,0 +1,73 @@
+/**
+ * Builds the Koa application from an AppContext: middleware in order, then every feature's routes.
+ * Does not listen; `server.ts` owns the HTTP server.
+ */
+import { bodyParser } from '@koa/bodyparser';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import type { AppContext } from './app-context.ts';
+import { createSessionMiddleware } from './auth/session.ts';
+import { Api } from './http/api.ts';
+import './http/context.ts';
+import { authenticate } from './http/middleware/auth.ts';
+import { errorHandler } from './http/middleware/error-handler.ts';
+import { requestContext } from './http/middleware/request-context.ts';
+import { buildOpenApi } from './http/openapi.ts';
+import { registerAuthRoutes } from './http/routes/auth.routes.ts';
+import { registerSystemRoutes } from './http/routes/system.routes.ts';
+import { NotFoundError } from './errors.ts';
+
+export interface BuiltApp {
+  koa: Koa;
+  api: Api;
+}
+
+export function createApp(app: AppContext): BuiltApp {
+  const { config } = app;
+  const koa = new Koa({ proxy: config.http.trustProxy, maxIpsCount: 1 });
+  koa.keys = [...config.session.keys];
+  // Errors are rendered by errorHandler; anything reaching Koa's default handler was already logged.
+  koa.silent = true;
+
+  koa.use(requestContext(app.logger));
+  koa.use(errorHandler(app.logger));
+  koa.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'frame-ancestors': ["'none'"],
+          // OAuth consent forms end in a redirect to the client; form-action would block it.
+          'form-action': null,
+          'upgrade-insecure-requests': config.http.secure ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.http.secure ? { maxAge: 31536000, includeSubDomains: true } : false,
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'same-origin' },
+    }),
+  );
+  koa.use(createSessionMiddleware(koa, config, app.sessions));
+  koa.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      jsonLimit: config.http.bodyLimit,
+      formLimit: config.http.bodyLimit,
+      encoding: 'utf-8',
+      jsonStrict: true,
+    }),
+  );
+  koa.use(authenticate({ users: app.services.users, bearer: { verify: (t) => app.bearer.verify(t) }, allowedOrigins: config.http.allowedOrigins }));
+
+  const api = new Api(config.http.allowedOrigins);
+  let openapi: unknown;
+  registerSystemRoutes(api, app, () => (openapi ??= buildOpenApi(config, api.paths)));
+  registerAuthRoutes(api, app);
+
+  koa.use(api.router.routes());
+  koa.use(api.router.allowedMethods({ throw: false }));
+  koa.use(async (ctx) => {
+    if (ctx.body === undefined && ctx.status === 404) throw new NotFoundError('Route', 'route_not_found');
+  });
+  return { koa, api };
+}

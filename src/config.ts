@@ -1,0 +1,211 @@
+/**
+ * The one place that reads the environment. `loadConfig()` parses `process.env` (plus an optional `.env`
+ * file) with zod once, at start, and returns a frozen, sectioned `Config`. Everything else receives the
+ * `Config` (or a part of it) as an argument; tests build one with `buildConfig({...})`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const seconds = z.coerce.number().int().positive();
+
+const csv = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+/**
+ * Every setting, its default and its meaning. README's configuration table mirrors this schema; keep the
+ * two in step.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The URL people and clients use to reach this server; decides cookie security and the OAuth issuer. */
+  PUBLIC_URL: z.url().optional(),
+  /** Extra origins allowed to make cookie-authenticated calls and open sockets (comma separated). */
+  ALLOWED_ORIGINS: csv.default([]),
+  /** Trust X-Forwarded-* from one reverse proxy in front of the app. */
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `pretty` for humans (default in development), `json` for machines (default otherwise). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+
+  /** PostgreSQL connection string. Unset: embedded PGlite under DATA_DIR. */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** PostgreSQL schema to use (search_path); tests give each file its own. */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case identifier')
+    .default('public'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().default('./data'),
+  /** Run pending migrations at start. */
+  MIGRATE_ON_START: bool.default(true),
+
+  /** Redis connection string. Unset: in-memory sessions, rate limits and broadcasts (one node only). */
+  REDIS_URL: z.string().min(1).optional(),
+  /** Prefix for every Redis key and channel this node uses. */
+  REDIS_PREFIX: z.string().default('mb:'),
+
+  /**
+   * Comma-separated secrets for signing cookies, newest first (rotation keeps older ones valid).
+   * Required in production; generated per process otherwise (sessions then end at restart).
+   */
+  SESSION_KEYS: csv.optional(),
+  SESSION_IDLE_TIMEOUT: seconds.default(8 * 3600),
+  SESSION_ABSOLUTE_TIMEOUT: seconds.default(7 * 24 * 3600),
+
+  /** Failed sign-ins allowed per account+IP in LOGIN_RATE_WINDOW seconds before 429. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+  /** Failed sign-ins allowed per IP in LOGIN_RATE_WINDOW seconds before 429. */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(100),
+  LOGIN_RATE_WINDOW: seconds.default(3600),
+
+  /** Largest accepted JSON/form body. */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'e.g. 100kb').default('100kb'),
+  /** Allow anyone to create an account with POST /api/users/. */
+  ALLOW_REGISTRATION: bool.default(false),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Origin of PUBLIC_URL, or http://HOST:PORT. */
+    readonly publicUrl: string;
+    readonly secure: boolean;
+    readonly allowedOrigins: readonly string[];
+    readonly trustProxy: boolean;
+    readonly bodyLimit: string;
+  };
+  readonly log: { readonly level: string; readonly pretty: boolean };
+  readonly db: {
+    readonly url: string | undefined;
+    readonly schema: string;
+    readonly poolMax: number;
+    readonly dataDir: string;
+    readonly migrateOnStart: boolean;
+  };
+  readonly redis: { readonly url: string | undefined; readonly prefix: string };
+  readonly session: {
+    readonly keys: readonly string[];
+    readonly keysGenerated: boolean;
+    readonly cookieName: string;
+    readonly idleTimeoutMs: number;
+    readonly absoluteTimeoutMs: number;
+  };
+  readonly loginLimits: {
+    readonly perAccount: number;
+    readonly perIp: number;
+    readonly windowSeconds: number;
+  };
+  readonly features: { readonly allowRegistration: boolean };
+}
+
+/** Thrown when the environment does not describe a valid configuration; names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse a set of variables into a Config. Pure: reads nothing but its argument. */
+export function buildConfig(vars: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const publicUrl = new URL(e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
+  const secure = publicUrl.protocol === 'https:';
+  if (e.NODE_ENV === 'production' && !e.SESSION_KEYS?.length) {
+    throw new ConfigError('Invalid configuration:\n  SESSION_KEYS: required in production');
+  }
+  for (const k of e.SESSION_KEYS ?? []) {
+    if (k.length < 32) throw new ConfigError('Invalid configuration:\n  SESSION_KEYS: each key needs 32+ characters');
+  }
+  const keysGenerated = !e.SESSION_KEYS?.length;
+  const keys = keysGenerated ? [randomKey()] : e.SESSION_KEYS!;
+  const origin = publicUrl.origin;
+  return deepFreeze({
+    env: e.NODE_ENV,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: origin,
+      secure,
+      allowedOrigins: [...new Set([origin, ...e.ALLOWED_ORIGINS.map((o) => new URL(o).origin)])],
+      trustProxy: e.TRUST_PROXY,
+      bodyLimit: e.BODY_LIMIT,
+    },
+    log: { level: e.LOG_LEVEL, pretty: (e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json')) === 'pretty' },
+    db: {
+      url: e.DATABASE_URL,
+      schema: e.DATABASE_SCHEMA,
+      poolMax: e.DATABASE_POOL_MAX,
+      dataDir: path.resolve(e.DATA_DIR),
+      migrateOnStart: e.MIGRATE_ON_START,
+    },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    session: {
+      keys,
+      keysGenerated,
+      // The __Host- prefix requires Secure, which browsers only honour over https.
+      cookieName: secure ? '__Host-sid' : 'sid',
+      idleTimeoutMs: e.SESSION_IDLE_TIMEOUT * 1000,
+      absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT * 1000,
+    },
+    loginLimits: {
+      perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      perIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: e.LOGIN_RATE_WINDOW,
+    },
+    features: { allowRegistration: e.ALLOW_REGISTRATION },
+  });
+}
+
+/**
+ * Read the process environment (and `.env` in the working directory, when present, without overriding
+ * variables already set) and build the Config. The only function in the code base that touches
+ * `process.env`.
+ */
+export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const envFile = path.resolve('.env');
+  const fromFile: Record<string, string> = {};
+  if (existsSync(envFile)) {
+    const before = { ...process.env };
+    process.loadEnvFile(envFile);
+    for (const [k, v] of Object.entries(process.env)) if (before[k] === undefined && v !== undefined) fromFile[k] = v;
+  }
+  return buildConfig({ ...fromFile, ...process.env, ...overrides });
+}
+
+/** A copy of the process environment, for callers that layer their own defaults (the test harness). */
+export function readEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
+function randomKey(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

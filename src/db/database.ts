@@ -1,0 +1,38 @@
+/**
+ * The typed shape of the database for Kysely. One interface per table; nullable columns are `T | null`,
+ * database-generated ones `Generated<T>`. Code outside repositories uses the domain types, not these rows.
+ */
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+
+/** A timestamp column: read as Date, written as Date or ISO string. */
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamp column with a database default (optional on insert). */
+export type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  phone_number: string | null;
+  first_name: Generated<string>;
+  last_name: Generated<string>;
+  display_name: Generated<string>;
+  avatar_url: string | null;
+  password_hash: string | null;
+  is_active: Generated<boolean>;
+  is_staff: Generated<boolean>;
+  is_superuser: Generated<boolean>;
+  last_login: Timestamp | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserRowUpdate = Updateable<UsersTable>;
+
+export interface Database {
+  users: UsersTable;
+}
+
+/** A Kysely handle or an open transaction: repositories accept either. */
+export type Db = Kysely<Database> | Transaction<Database>;

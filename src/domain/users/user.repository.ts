@@ -1,0 +1,56 @@
+/** Kysely access to the users table. Only this file speaks SQL about users. */
+import { sql } from 'kysely';
+import type { Db, NewUserRow, UserRow, UserRowUpdate } from '../../db/database.ts';
+import type { User } from './user.types.ts';
+
+export function rowToUser(r: UserRow): User {
+  return {
+    id: r.id,
+    email: r.email,
+    phoneNumber: r.phone_number,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    displayName: r.display_name,
+    avatarUrl: r.avatar_url,
+    isActive: r.is_active,
+    isStaff: r.is_staff,
+    isSuperuser: r.is_superuser,
+    lastLogin: r.last_login,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findUsersByIds(db: Db, ids: readonly string[]): Promise<UserRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
+}
+
+export async function insertUser(db: Db, row: NewUserRow): Promise<UserRow> {
+  return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateUser(db: Db, id: string, patch: UserRowUpdate): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...patch, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function touchLastLogin(db: Db, id: string): Promise<void> {
+  await db.updateTable('users').set({ last_login: sql`now()` }).where('id', '=', id).execute();
+}

@@ -1,0 +1,149 @@
+/**
+ * Local sign-in for browsers (the BFF base): the session cookie is the only credential the browser gets.
+ * POST /auth/login takes JSON (with the Origin + custom-header CSRF rules) or the sign-in form (with its
+ * CSRF token); both are rate-limited per account+IP and per IP.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type Koa from 'koa';
+import { z } from 'zod';
+import { formCsrfToken, signIn, signOut } from '../../auth/session.ts';
+import type { AppContext } from '../../app-context.ts';
+import { ForbiddenError, UnauthenticatedError } from '../../errors.ts';
+import type { Api } from '../api.ts';
+import { html, page, type SafeHtml } from '../html.ts';
+import { assertSameOriginRequest } from '../middleware/auth.ts';
+import { presentSelf, selfUserSchema } from '../presenters/user.ts';
+
+const loginSchema = z.object({
+  email: z.string().trim().min(1, 'required').max(254),
+  password: z.string().min(1, 'required').max(1024),
+  next: z.string().max(2048).optional(),
+  _csrf: z.string().max(200).optional(),
+});
+
+/** A same-origin relative path to go to after sign-in; anything else (absolute, `//host`, `\`) → fallback. */
+export function safeNext(next: unknown, fallback = '/home/'): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
+  try {
+    const u = new URL(next, 'http://internal.invalid');
+    return u.origin === 'http://internal.invalid' ? u.pathname + u.search + u.hash : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Extra sign-in options (e.g. an SSO button) that other features add to the sign-in page. */
+export type SignInExtra = (next: string) => SafeHtml | null;
+
+export function renderSignInPage(ctx: Koa.Context, opts: { next: string; error?: string; email?: string; extras?: SignInExtra[]; title?: string }): string {
+  const extras = (opts.extras ?? []).map((e) => e(opts.next)).filter(Boolean);
+  return page({
+    title: opts.title ?? 'Sign in',
+    body: html`<section class="card narrow">
+<h1>${opts.title ?? 'Sign in'}</h1>
+${opts.error ? html`<p class="alert" role="alert">${opts.error}</p>` : ''}
+<form method="post" action="/auth/login">
+<input type="hidden" name="_csrf" value="${formCsrfToken(ctx)}">
+<input type="hidden" name="next" value="${opts.next}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="${opts.email ?? ''}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="actions"><button type="submit">Sign in</button></div>
+</form>
+${extras.length ? html`<p class="divider">or</p>${extras}` : ''}
+</section>`,
+  });
+}
+
+function checkFormToken(ctx: Koa.Context, token: string | undefined): void {
+  const expected = ctx.session?.csrf;
+  const ok = !!expected && !!token && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+  if (!ok) throw new ForbiddenError('The form has expired or was not sent by this site; reload and try again', 'csrf_token');
+}
+
+export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtra[] = []): void {
+  const { config, services, events } = app;
+  const perAccount = app.limiters({ name: 'login-account', points: config.loginLimits.perAccount, duration: config.loginLimits.windowSeconds, blockDuration: config.loginLimits.windowSeconds });
+  const perIp = app.limiters({ name: 'login-ip', points: config.loginLimits.perIp, duration: config.loginLimits.windowSeconds, blockDuration: config.loginLimits.windowSeconds });
+
+  api.router.get('/auth/login', async (ctx) => {
+    const next = safeNext(ctx.query.next);
+    if (ctx.state.actor?.via === 'session') return ctx.redirect(next);
+    ctx.type = 'html';
+    ctx.body = renderSignInPage(ctx, { next, extras });
+  });
+
+  api.route({
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Sign in with email and password; sets the session cookie',
+    description:
+      'JSON callers must send an allowed `Origin` and the `X-Requested-With` header. The HTML form variant uses a CSRF token and redirects to `next`. Failed attempts are limited per account+IP and per IP (429 with Retry-After).',
+    tags: ['auth'],
+    auth: 'none',
+    bodyTypes: ['json', 'form'],
+    body: loginSchema,
+    response: z.object({ user: selfUserSchema }),
+    errors: { 401: 'Wrong email or password (code invalid_credentials)', 429: 'Too many failed attempts' },
+    handler: async (ctx, { body }) => {
+      const isForm = ctx.is('urlencoded') === 'urlencoded';
+      if (isForm) checkFormToken(ctx, body._csrf);
+      else assertSameOriginRequest(ctx, config.http.allowedOrigins);
+      const next = safeNext(body.next);
+      const accountKey = `${body.email.toLowerCase()}|${ctx.ip}`;
+      try {
+        await perIp.check(ctx.ip);
+        await perAccount.check(accountKey);
+      } catch (err) {
+        if (!isForm) throw err;
+        ctx.status = 429;
+        ctx.type = 'html';
+        ctx.body = renderSignInPage(ctx, { next, email: body.email, extras, error: 'Too many failed attempts. Wait a while and try again.' });
+        return;
+      }
+      const user = await services.users.authenticate(body.email, body.password);
+      if (!user) {
+        await Promise.allSettled([perIp.consume(ctx.ip), perAccount.consume(accountKey)]);
+        if (!isForm) throw new UnauthenticatedError('Wrong email or password');
+        ctx.status = 401;
+        ctx.type = 'html';
+        ctx.body = renderSignInPage(ctx, { next, email: body.email, extras, error: 'Wrong email or password.' });
+        return;
+      }
+      await perAccount.reset(accountKey);
+      await signIn(ctx, user, 'password');
+      app.logger.info({ userId: user.id, reqId: ctx.requestId }, 'signed in');
+      if (isForm) return ctx.redirect(next);
+      return { user: presentSelf(user) };
+    },
+  });
+
+  api.route({
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Sign out: the session ends on the server and its sockets are disconnected',
+    tags: ['auth'],
+    auth: 'none',
+    bodyTypes: ['json', 'form'],
+    body: z.object({ _csrf: z.string().max(200).optional() }).loose(),
+    status: 204,
+    handler: async (ctx, { body }) => {
+      if (ctx.is('urlencoded') === 'urlencoded') checkFormToken(ctx, body._csrf);
+      else assertSameOriginRequest(ctx, config.http.allowedOrigins);
+      await signOut(ctx, events);
+      if (ctx.is('urlencoded') === 'urlencoded') return ctx.redirect('/home/');
+      ctx.status = 204;
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/api/me',
+    summary: 'The signed-in user (session or bearer token); never returns a token',
+    tags: ['auth'],
+    auth: {},
+    response: selfUserSchema,
+    handler: (_ctx, { actor }) => presentSelf(actor.user),
+  });
+}

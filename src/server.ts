@@ -1,0 +1,109 @@
+/**
+ * The composition root: builds every resource from a Config, in order, and closes them in reverse.
+ * `main.ts` runs it for the process; tests run it on port 0 with their own Config.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import type { AppContext } from './app-context.ts';
+import { rejectAllBearer } from './auth/bearer.ts';
+import { createMemorySessionStore, createRedisSessionStore } from './auth/session-store.ts';
+import type { Config } from './config.ts';
+import { createDb } from './db/client.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createUserService } from './domain/users/user.service.ts';
+import { EventBus } from './infra/events.ts';
+import { createLimiterFactory } from './infra/rate-limit.ts';
+import { createRedis } from './infra/redis.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export interface RunningServer {
+  readonly app: AppContext;
+  readonly http: http.Server;
+  /** Base URL actually listened on (port resolved). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface CreateServerOptions {
+  logger?: Logger;
+  /** Listen (default true). */
+  listen?: boolean;
+}
+
+/** Build and start everything. On failure, whatever was already opened is closed again. */
+export async function createServer(config: Config, opts: CreateServerOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config);
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => logger.error({ err }, 'error while closing'));
+    closers.length = 0;
+  };
+  try {
+    const db = await createDb(config, logger);
+    closers.push(() => db.close());
+    if (config.db.migrateOnStart) await migrateToLatest(db.db, logger, config.db.schema);
+
+    const redis = await createRedis(config, logger);
+    if (redis) closers.push(() => redis.close());
+    logger.info(
+      { database: db.kind, redis: redis ? 'redis' : 'memory', schema: config.db.schema },
+      `storage: ${db.kind === 'pglite' ? `embedded PGlite in ${config.db.dataDir}` : 'PostgreSQL'}; ${redis ? 'Redis' : 'in-memory (single node)'} for sessions, rate limits and broadcasts`,
+    );
+    if (config.session.keysGenerated && config.env !== 'test') {
+      logger.warn('SESSION_KEYS is not set: a random key was generated, sessions end when the process stops');
+    }
+
+    const events = new EventBus(logger);
+    const sessions = redis ? createRedisSessionStore(redis.client, redis.prefix) : createMemorySessionStore();
+    closers.push(() => sessions.close());
+    const users = createUserService({ db: db.db, events });
+
+    const app: AppContext = {
+      config,
+      logger,
+      db,
+      redis,
+      events,
+      limiters: createLimiterFactory(redis),
+      sessions,
+      bearer: rejectAllBearer,
+      services: { users },
+    };
+    // Deactivation ends every browser session of the user.
+    events.on('user.deactivated', async ({ userId }) => {
+      const ids = await sessions.destroyUserSessions(userId);
+      for (const sessionId of ids) await events.emit('session.ended', { sessionId, userId });
+    });
+
+    const { koa } = createApp(app);
+    const server = http.createServer(koa.callback());
+    server.requestTimeout = 120_000;
+    server.headersTimeout = 30_000;
+    server.keepAliveTimeout = 65_000;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        }),
+    );
+
+    let url = config.http.publicUrl;
+    if (opts.listen !== false) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.http.port, config.http.host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      url = `http://${host}:${addr.port}`;
+      logger.info({ url }, 'listening');
+    }
+    return { app, http: server, url, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
