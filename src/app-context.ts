@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import type { DbHandle } from './db/client.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
+import type { PubSub } from './infra/pubsub.ts';
 import type { LimiterFactory } from './infra/rate-limit.ts';
 import type { RedisHandle } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
@@ -23,6 +24,8 @@ export interface AppContext {
   /** null when REDIS_URL is not set (single node, in-memory equivalents). */
   readonly redis: RedisHandle | null;
   readonly events: EventBus;
+  /** Cross-node wake-ups (Redis pub/sub, or in-process without Redis). */
+  readonly pubsub: PubSub;
   readonly limiters: LimiterFactory;
   readonly sessions: SessionStore;
   /** Resolves OAuth access tokens presented to our API. */

@@ -13,6 +13,7 @@ import { createDb } from './db/client.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
+import { createPubSub } from './infra/pubsub.ts';
 import { createLimiterFactory } from './infra/rate-limit.ts';
 import { createRedis } from './infra/redis.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -55,6 +56,8 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     }
 
     const events = new EventBus(logger);
+    const pubsub = createPubSub(redis, logger);
+    closers.push(() => pubsub.close());
     const sessions = redis ? createRedisSessionStore(redis.client, redis.prefix) : createMemorySessionStore();
     closers.push(() => sessions.close());
     const users = createUserService({ db: db.db, events });
@@ -65,6 +68,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       db,
       redis,
       events,
+      pubsub,
       limiters: createLimiterFactory(redis),
       sessions,
       bearer: rejectAllBearer,
