@@ -12,6 +12,7 @@ import type { PubSub } from './infra/pubsub.ts';
 import type { LimiterFactory } from './infra/rate-limit.ts';
 import type { RedisHandle } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
+import type { PresenceStore } from './realtime/presence.ts';
 
 export interface Services {
   users: UserService;
@@ -28,6 +29,8 @@ export interface AppContext {
   readonly pubsub: PubSub;
   readonly limiters: LimiterFactory;
   readonly sessions: SessionStore;
+  /** Connected sockets and online users across every node. */
+  readonly presence: PresenceStore;
   /** Resolves OAuth access tokens presented to our API. */
   bearer: BearerVerifier;
   readonly services: Services;

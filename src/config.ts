@@ -75,6 +75,25 @@ export const envSchema = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'e.g. 100kb').default('100kb'),
   /** Allow anyone to create an account with POST /api/users/. */
   ALLOW_REGISTRATION: bool.default(false),
+
+  /** Largest Socket.IO packet in bytes; a bigger one closes the connection. */
+  REALTIME_MAX_PACKET: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  /** Largest event payload in bytes a socket handler accepts (bigger → error ack `payload_too_large`). */
+  REALTIME_MAX_PAYLOAD: z.coerce.number().int().min(256).max(1_000_000).default(16_384),
+  /** Inbound socket events allowed per socket per 10 seconds (all kinds together). */
+  REALTIME_EVENTS_PER_10S: z.coerce.number().int().positive().default(200),
+  /** Messages a user may send over sockets per 10 seconds, counted across nodes. */
+  REALTIME_SENDS_PER_10S: z.coerce.number().int().positive().default(50),
+  /** Typing signals allowed per socket per 10 seconds (extra ones are dropped). */
+  REALTIME_TYPING_PER_10S: z.coerce.number().int().positive().default(10),
+  /** Seconds after which a typing indicator ends unless repeated. */
+  REALTIME_TYPING_TTL: seconds.default(6),
+  /** Seconds a presence entry lives without a heartbeat (a crashed node's sockets go offline after this). */
+  PRESENCE_TTL: seconds.default(60),
+  /** Seconds between re-checks of a connected socket's session or token. */
+  REALTIME_REAUTH_INTERVAL: seconds.default(30),
+  /** Longest wait (seconds) a long-poll GET /api/sync may ask for. */
+  LONGPOLL_MAX_TIMEOUT: seconds.default(30),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -113,6 +132,17 @@ export interface Config {
     readonly windowSeconds: number;
   };
   readonly features: { readonly allowRegistration: boolean };
+  readonly realtime: {
+    readonly maxPacketBytes: number;
+    readonly maxPayloadBytes: number;
+    readonly eventsPer10s: number;
+    readonly sendsPer10s: number;
+    readonly typingPer10s: number;
+    readonly typingTtlMs: number;
+    readonly presenceTtlMs: number;
+    readonly reauthIntervalMs: number;
+    readonly longPollMaxMs: number;
+  };
 }
 
 /** Thrown when the environment does not describe a valid configuration; names every bad variable. */
@@ -174,6 +204,17 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       windowSeconds: e.LOGIN_RATE_WINDOW,
     },
     features: { allowRegistration: e.ALLOW_REGISTRATION },
+    realtime: {
+      maxPacketBytes: e.REALTIME_MAX_PACKET,
+      maxPayloadBytes: e.REALTIME_MAX_PAYLOAD,
+      eventsPer10s: e.REALTIME_EVENTS_PER_10S,
+      sendsPer10s: e.REALTIME_SENDS_PER_10S,
+      typingPer10s: e.REALTIME_TYPING_PER_10S,
+      typingTtlMs: e.REALTIME_TYPING_TTL * 1000,
+      presenceTtlMs: e.PRESENCE_TTL * 1000,
+      reauthIntervalMs: e.REALTIME_REAUTH_INTERVAL * 1000,
+      longPollMaxMs: e.LONGPOLL_MAX_TIMEOUT * 1000,
+    },
   });
 }
 

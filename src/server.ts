@@ -17,10 +17,14 @@ import { createPubSub } from './infra/pubsub.ts';
 import { createLimiterFactory } from './infra/rate-limit.ts';
 import { createRedis } from './infra/redis.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createPresenceStore } from './realtime/presence.ts';
+import { createRealtime, type RealtimeServer } from './realtime/server.ts';
 
 export interface RunningServer {
   readonly app: AppContext;
   readonly http: http.Server;
+  /** The Socket.IO server attached to `http`. */
+  readonly realtime: RealtimeServer;
   /** Base URL actually listened on (port resolved). */
   readonly url: string;
   close(): Promise<void>;
@@ -71,6 +75,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       pubsub,
       limiters: createLimiterFactory(redis),
       sessions,
+      presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: rejectAllBearer,
       services: { users },
     };
@@ -93,6 +98,8 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         }),
     );
+    const realtime = await createRealtime(server, app, koa);
+    closers.push(() => realtime.close());
 
     let url = config.http.publicUrl;
     if (opts.listen !== false) {
@@ -105,7 +112,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       url = `http://${host}:${addr.port}`;
       logger.info({ url }, 'listening');
     }
-    return { app, http: server, url, close: closeAll };
+    return { app, http: server, realtime, url, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

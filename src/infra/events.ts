@@ -13,6 +13,8 @@ export interface AppEvents {
   'user.deactivated': { userId: string };
   /** A browser session ended (sign-out, expiry noticed, or revoked). */
   'session.ended': { sessionId: string; userId: string };
+  /** The access (and refresh) tokens of an OAuth grant were revoked: sockets opened with them end. */
+  'token.revoked': { grantId: string; userId: string };
 }
 
 type Handler<T> = (payload: T) => unknown | Promise<unknown>;
