@@ -6,6 +6,8 @@ import type { BearerVerifier } from './auth/bearer.ts';
 import type { SessionStore } from './auth/session-store.ts';
 import type { Config } from './config.ts';
 import type { DbHandle } from './db/client.ts';
+import type { SsoClient } from './auth/sso.ts';
+import type { IdentityService } from './domain/identities/identity.service.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
 import type { PubSub } from './infra/pubsub.ts';
@@ -16,6 +18,7 @@ import type { PresenceStore } from './realtime/presence.ts';
 
 export interface Services {
   users: UserService;
+  identities: IdentityService;
 }
 
 export interface AppContext {
@@ -34,4 +37,6 @@ export interface AppContext {
   /** Resolves OAuth access tokens presented to our API. */
   bearer: BearerVerifier;
   readonly services: Services;
+  /** SSO through an external OpenID provider; null when not configured. */
+  readonly sso: SsoClient | null;
 }

@@ -14,6 +14,7 @@ import { errorHandler } from './http/middleware/error-handler.ts';
 import { requestContext } from './http/middleware/request-context.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { registerAuthRoutes } from './http/routes/auth.routes.ts';
+import { registerSsoRoutes, ssoSignInExtras, ssoSignOutOffer } from './http/routes/sso.routes.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -62,7 +63,9 @@ export function createApp(app: AppContext): BuiltApp {
   const api = new Api(config.http.allowedOrigins);
   let openapi: unknown;
   registerSystemRoutes(api, app, () => (openapi ??= buildOpenApi(config, api.paths)));
-  registerAuthRoutes(api, app);
+  const signInExtras = ssoSignInExtras(app.sso);
+  registerAuthRoutes(api, app, signInExtras, ssoSignOutOffer(app.sso));
+  registerSsoRoutes(api, app, signInExtras);
 
   koa.use(api.router.routes());
   koa.use(api.router.allowedMethods({ throw: false }));

@@ -94,6 +94,40 @@ export const envSchema = z.object({
   REALTIME_REAUTH_INTERVAL: seconds.default(30),
   /** Longest wait (seconds) a long-poll GET /api/sync may ask for. */
   LONGPOLL_MAX_TIMEOUT: seconds.default(30),
+
+  /** OpenID Connect issuer of the SSO provider. Setting it turns SSO on (needs client id and secret). */
+  SSO_ISSUER: z.url().optional(),
+  SSO_CLIENT_ID: z.string().min(1).optional(),
+  SSO_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Explicit endpoints; any left unset come from the issuer's discovery document. */
+  SSO_AUTHORIZATION_URL: z.url().optional(),
+  SSO_TOKEN_URL: z.url().optional(),
+  SSO_JWKS_URL: z.url().optional(),
+  SSO_USERINFO_URL: z.url().optional(),
+  SSO_END_SESSION_URL: z.url().optional(),
+  /** Scopes to request (space or comma separated); must include openid. */
+  SSO_SCOPES: z
+    .string()
+    .default('openid email profile')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((v) => v.includes('openid'), 'must include openid'),
+  SSO_TOKEN_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+  /** Where the provider sends the browser back; must be registered at the provider. */
+  SSO_REDIRECT_URI: z.url().optional(),
+  /** Where the provider sends the browser after RP-initiated logout; must be registered at the provider. */
+  SSO_POST_LOGOUT_REDIRECT_URI: z.url().optional(),
+  /** Name on the sign-in button ("Sign in with …"). */
+  SSO_DISPLAY_NAME: z.string().min(1).max(60).default('single sign-on'),
+  SSO_EMAIL_CLAIM: z.string().min(1).default('email'),
+  SSO_GIVEN_NAME_CLAIM: z.string().min(1).default('given_name'),
+  SSO_FAMILY_NAME_CLAIM: z.string().min(1).default('family_name'),
+  SSO_NAME_CLAIM: z.string().min(1).default('name'),
+  /** Claim that decides the staff flag on every sign-in (e.g. groups); unset: SSO leaves the flag alone. */
+  SSO_STAFF_CLAIM: z.string().min(1).optional(),
+  /** Values of SSO_STAFF_CLAIM that mean staff (comma separated); unset: the claim must be boolean true. */
+  SSO_STAFF_VALUES: csv.optional(),
+  SSO_SUPERUSER_CLAIM: z.string().min(1).optional(),
+  SSO_SUPERUSER_VALUES: csv.optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -143,6 +177,41 @@ export interface Config {
     readonly reauthIntervalMs: number;
     readonly longPollMaxMs: number;
   };
+  /** null when SSO_ISSUER is not set. */
+  readonly sso: SsoConfig | null;
+}
+
+/** A claim that sets a flag: true when it holds one of `values` (or is boolean true when `values` is empty). */
+export interface ClaimRule {
+  readonly claim: string;
+  readonly values: readonly string[];
+}
+
+export interface SsoConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Explicitly configured endpoints; missing ones are discovered. */
+  readonly endpoints: {
+    readonly authorization?: string;
+    readonly token?: string;
+    readonly jwks?: string;
+    readonly userinfo?: string;
+    readonly endSession?: string;
+  };
+  readonly scopes: readonly string[];
+  readonly tokenAuthMethod: 'client_secret_basic' | 'client_secret_post';
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  readonly displayName: string;
+  readonly claims: {
+    readonly email: string;
+    readonly givenName: string;
+    readonly familyName: string;
+    readonly name: string;
+    readonly staff: ClaimRule | null;
+    readonly superuser: ClaimRule | null;
+  };
 }
 
 /** Thrown when the environment does not describe a valid configuration; names every bad variable. */
@@ -170,6 +239,7 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
   const keysGenerated = !e.SESSION_KEYS?.length;
   const keys = keysGenerated ? [randomKey()] : e.SESSION_KEYS!;
   const origin = publicUrl.origin;
+  const sso = buildSsoConfig(e, origin);
   return deepFreeze({
     env: e.NODE_ENV,
     http: {
@@ -215,7 +285,47 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       reauthIntervalMs: e.REALTIME_REAUTH_INTERVAL * 1000,
       longPollMaxMs: e.LONGPOLL_MAX_TIMEOUT * 1000,
     },
+    sso,
   });
+}
+
+function buildSsoConfig(e: z.output<typeof envSchema>, origin: string): SsoConfig | null {
+  const fail = (msg: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  ${msg}`);
+  };
+  if (!e.SSO_ISSUER) {
+    if (e.SSO_CLIENT_ID || e.SSO_CLIENT_SECRET) fail('SSO_ISSUER: required when SSO_CLIENT_ID or SSO_CLIENT_SECRET is set');
+    return null;
+  }
+  if (!e.SSO_CLIENT_ID) fail('SSO_CLIENT_ID: required when SSO_ISSUER is set');
+  if (!e.SSO_CLIENT_SECRET) fail('SSO_CLIENT_SECRET: required when SSO_ISSUER is set');
+  if (e.NODE_ENV === 'production' && !e.SSO_ISSUER.startsWith('https://')) fail('SSO_ISSUER: must be https in production');
+  const rule = (claim: string | undefined, values: string[] | undefined): ClaimRule | null => (claim ? { claim, values: values ?? [] } : null);
+  return {
+    issuer: e.SSO_ISSUER,
+    clientId: e.SSO_CLIENT_ID!,
+    clientSecret: e.SSO_CLIENT_SECRET!,
+    endpoints: {
+      ...(e.SSO_AUTHORIZATION_URL ? { authorization: e.SSO_AUTHORIZATION_URL } : {}),
+      ...(e.SSO_TOKEN_URL ? { token: e.SSO_TOKEN_URL } : {}),
+      ...(e.SSO_JWKS_URL ? { jwks: e.SSO_JWKS_URL } : {}),
+      ...(e.SSO_USERINFO_URL ? { userinfo: e.SSO_USERINFO_URL } : {}),
+      ...(e.SSO_END_SESSION_URL ? { endSession: e.SSO_END_SESSION_URL } : {}),
+    },
+    scopes: e.SSO_SCOPES,
+    tokenAuthMethod: e.SSO_TOKEN_AUTH_METHOD,
+    redirectUri: e.SSO_REDIRECT_URI ?? `${origin}/auth/callback/`,
+    postLogoutRedirectUri: e.SSO_POST_LOGOUT_REDIRECT_URI ?? `${origin}/home/`,
+    displayName: e.SSO_DISPLAY_NAME,
+    claims: {
+      email: e.SSO_EMAIL_CLAIM,
+      givenName: e.SSO_GIVEN_NAME_CLAIM,
+      familyName: e.SSO_FAMILY_NAME_CLAIM,
+      name: e.SSO_NAME_CLAIM,
+      staff: rule(e.SSO_STAFF_CLAIM, e.SSO_STAFF_VALUES),
+      superuser: rule(e.SSO_SUPERUSER_CLAIM, e.SSO_SUPERUSER_VALUES),
+    },
+  };
 }
 
 /**

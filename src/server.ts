@@ -11,6 +11,8 @@ import { createMemorySessionStore, createRedisSessionStore } from './auth/sessio
 import type { Config } from './config.ts';
 import { createDb } from './db/client.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createSsoClient } from './auth/sso.ts';
+import { createIdentityService } from './domain/identities/identity.service.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
 import { createPubSub } from './infra/pubsub.ts';
@@ -65,6 +67,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     const sessions = redis ? createRedisSessionStore(redis.client, redis.prefix) : createMemorySessionStore();
     closers.push(() => sessions.close());
     const users = createUserService({ db: db.db, events });
+    const identities = createIdentityService({ db: db.db, events, users });
 
     const app: AppContext = {
       config,
@@ -77,7 +80,8 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       sessions,
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: rejectAllBearer,
-      services: { users },
+      services: { users, identities },
+      sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.
     events.on('user.deactivated', async ({ userId }) => {

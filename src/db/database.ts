@@ -30,8 +30,22 @@ export type UserRow = Selectable<UsersTable>;
 export type NewUserRow = Insertable<UsersTable>;
 export type UserRowUpdate = Updateable<UsersTable>;
 
+/** A user's account at an external OpenID provider, keyed by (issuer, subject). */
+export interface UserIdentitiesTable {
+  id: Generated<string>;
+  user_id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  created_at: GeneratedTimestamp;
+  last_login_at: GeneratedTimestamp;
+}
+
+export type UserIdentityRow = Selectable<UserIdentitiesTable>;
+
 export interface Database {
   users: UsersTable;
+  user_identities: UserIdentitiesTable;
 }
 
 /** A Kysely handle or an open transaction: repositories accept either. */

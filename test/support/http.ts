@@ -29,25 +29,38 @@ export interface TestResponse<T = any> {
 
 export class HttpClient {
   readonly base: string;
+  /** Cookies of the base URL's host. */
   readonly cookies = new Map<string, string>();
+  /** Cookies of other hosts reached through redirects (e.g. an identity provider), per host name like a browser. */
+  readonly #otherHosts = new Map<string, Map<string, string>>();
 
   constructor(base: string) {
     this.base = base;
   }
 
-  cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  #jar(url: URL): Map<string, string> {
+    if (url.hostname === new URL(this.base).hostname) return this.cookies;
+    let jar = this.#otherHosts.get(url.hostname);
+    if (!jar) this.#otherHosts.set(url.hostname, (jar = new Map()));
+    return jar;
   }
 
-  #store(res: Response): void {
+  /** The Cookie header for the base host (or for `url`'s host). */
+  cookieHeader(url?: string): string {
+    const jar = url ? this.#jar(new URL(url, this.base)) : this.cookies;
+    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  #store(res: Response, url: URL): void {
+    const jar = this.#jar(url);
     for (const c of res.headers.getSetCookie()) {
       const [pair, ...attrs] = c.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
       const expired = attrs.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      if (expired) jar.delete(name);
+      else jar.set(name, value);
     }
   }
 
@@ -65,17 +78,19 @@ export class HttpClient {
     const origin = opts.origin ?? true;
     if (origin) headers.origin ??= typeof origin === 'string' ? origin : new URL(this.base).origin;
     if (opts.csrfHeader ?? true) headers['x-requested-with'] ??= 'fetch';
-    if (!opts.noCookies && this.cookies.size) headers.cookie = this.cookieHeader();
     let url = new URL(path, this.base).toString();
     for (let hops = 0; ; hops++) {
+      const cookie = opts.noCookies ? '' : this.cookieHeader(url);
+      if (cookie) headers.cookie = cookie;
+      else if (opts.headers?.cookie) headers.cookie = opts.headers.cookie;
+      else delete headers.cookie;
       const res = await fetch(url, { method, headers, body, redirect: 'manual' });
-      this.#store(res);
+      this.#store(res, new URL(url));
       const location = res.headers.get('location');
-      if (opts.followRedirects && location && res.status >= 300 && res.status < 400 && hops < 10) {
+      if (opts.followRedirects && location && res.status >= 300 && res.status < 400 && hops < 15) {
         url = new URL(location, url).toString();
         method = res.status === 307 || res.status === 308 ? method : 'GET';
         if (method === 'GET') body = undefined;
-        if (!opts.noCookies && this.cookies.size) headers.cookie = this.cookieHeader();
         continue;
       }
       const text = await res.text();

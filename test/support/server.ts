@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../../src/config.ts';
 import type { User } from '../../src/domain/users/user.types.ts';
+import type { Logger } from '../../src/logger.ts';
 import { createServer, type RunningServer } from '../../src/server.ts';
 import { testConfig, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueId, type TestConfigOptions } from './config.ts';
 import { HttpClient } from './http.ts';
@@ -25,11 +26,13 @@ export const DEFAULT_PASSWORD = 'correct horse battery staple';
 export interface StartOptions extends TestConfigOptions {
   /** Keep the schema/keys on close (another node still uses them). */
   keepData?: boolean;
+  /** Use this logger (e.g. one that captures lines) instead of the configured one. */
+  logger?: Logger;
 }
 
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
   const config = await testConfig(opts);
-  const running = await createServer(config);
+  const running = await createServer(config, opts.logger ? { logger: opts.logger } : {});
   let n = 0;
   const server: TestServer = {
     ...running,

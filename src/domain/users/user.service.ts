@@ -113,6 +113,25 @@ export function createUserService(deps: UserServiceDeps) {
     },
 
     /**
+     * Apply what an external directory (SSO claims) says about a user: names when given, and the staff and
+     * superuser flags when the directory manages them (undefined leaves a flag as it is).
+     */
+    async syncFromDirectory(
+      userId: string,
+      patch: { firstName?: string; lastName?: string; displayName?: string; isStaff?: boolean; isSuperuser?: boolean },
+    ): Promise<User> {
+      const row = await repo.updateUser(db, userId, {
+        ...(patch.firstName ? { first_name: patch.firstName } : {}),
+        ...(patch.lastName ? { last_name: patch.lastName } : {}),
+        ...(patch.displayName ? { display_name: patch.displayName } : {}),
+        ...(patch.isStaff !== undefined ? { is_staff: patch.isStaff } : {}),
+        ...(patch.isSuperuser !== undefined ? { is_superuser: patch.isSuperuser } : {}),
+      });
+      if (!row) throw new NotFoundError('User');
+      return repo.rowToUser(row);
+    },
+
+    /**
      * Activate or deactivate. Deactivation emits `user.deactivated`, on which sessions, sockets and tokens
      * of that user end at once.
      */

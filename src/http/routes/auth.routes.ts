@@ -35,6 +35,12 @@ export function safeNext(next: unknown, fallback = '/home/'): string {
 /** Extra sign-in options (e.g. an SSO button) that other features add to the sign-in page. */
 export type SignInExtra = (next: string) => SafeHtml | null;
 
+/**
+ * After sign-out: a further step to offer for sessions signed in by `method` (e.g. signing out at the SSO
+ * provider too), or null.
+ */
+export type SignOutOffer = (method: string | undefined) => Promise<{ url: string; label: string } | null>;
+
 export function renderSignInPage(ctx: Koa.Context, opts: { next: string; error?: string; email?: string; extras?: SignInExtra[]; title?: string }): string {
   const extras = (opts.extras ?? []).map((e) => e(opts.next)).filter(Boolean);
   return page({
@@ -62,7 +68,7 @@ function checkFormToken(ctx: Koa.Context, token: string | undefined): void {
   if (!ok) throw new ForbiddenError('The form has expired or was not sent by this site; reload and try again', 'csrf_token');
 }
 
-export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtra[] = []): void {
+export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtra[] = [], signOutOffer?: SignOutOffer): void {
   const { config, services, events } = app;
   const perAccount = app.limiters({ name: 'login-account', points: config.loginLimits.perAccount, duration: config.loginLimits.windowSeconds, blockDuration: config.loginLimits.windowSeconds });
   const perIp = app.limiters({ name: 'login-ip', points: config.loginLimits.perIp, duration: config.loginLimits.windowSeconds, blockDuration: config.loginLimits.windowSeconds });
@@ -123,6 +129,8 @@ export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtr
     method: 'post',
     path: '/auth/logout',
     summary: 'Sign out: the session ends on the server and its sockets are disconnected',
+    description:
+      'Answers 204. For a session signed in through SSO at a provider that supports RP-initiated logout, answers 200 with `end_session_url` (JSON) or a page linking to it (form), so the person can sign out there too.',
     tags: ['auth'],
     auth: 'none',
     bodyTypes: ['json', 'form'],
@@ -131,8 +139,24 @@ export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtr
     handler: async (ctx, { body }) => {
       if (ctx.is('urlencoded') === 'urlencoded') checkFormToken(ctx, body._csrf);
       else assertSameOriginRequest(ctx, config.http.allowedOrigins);
+      const method = ctx.session?.method;
       await signOut(ctx, events);
-      if (ctx.is('urlencoded') === 'urlencoded') return ctx.redirect('/home/');
+      const offer = signOutOffer && ctx.state.actor ? await signOutOffer(method) : null;
+      if (ctx.is('urlencoded') === 'urlencoded') {
+        if (!offer) return ctx.redirect('/home/');
+        ctx.type = 'html';
+        ctx.body = page({
+          title: 'Signed out',
+          body: html`<section class="card narrow"><h1>Signed out</h1><p>You are signed out of MessageBridge.</p>
+<p class="actions"><a class="button secondary" href="${offer.url}">${offer.label}</a> <a href="/home/">Home</a></p></section>`,
+        });
+        return;
+      }
+      if (offer) {
+        ctx.status = 200;
+        ctx.body = { end_session_url: offer.url };
+        return;
+      }
       ctx.status = 204;
     },
   });
