@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { buildConfig, ConfigError } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { freePort } from '../support/config.ts';
 import { HttpClient, type TestResponse } from '../support/http.ts';
@@ -30,9 +31,11 @@ describe('SSO through an external OpenID provider', () => {
   const lines: string[] = [];
   const logged = (reason: string) => lines.some((l) => l.includes('SSO sign-in failed') && l.includes(`"reason":"${reason}"`));
 
+  let explicitPort: number;
   before(async () => {
     const port = await freePort();
-    idp = await startTestIdp(`http://127.0.0.1:${port}`);
+    explicitPort = await freePort();
+    idp = await startTestIdp(`http://127.0.0.1:${port}`, `http://127.0.0.1:${explicitPort}`);
     const logger = createLogger({ log: { level: 'info', pretty: false } }, { write: (s: string) => void lines.push(s) });
     srv = await startTestServer({ port, env: idp.env(), logger });
   });
@@ -311,6 +314,45 @@ describe('SSO through an external OpenID provider', () => {
     assert.equal((await client.post('/auth/logout', {})).status, 204);
   });
 
+  it('works with explicitly configured endpoints (no discovery)', async () => {
+    const other = await startTestServer({
+      port: explicitPort,
+      env: idp.env({
+        SSO_ISSUER: idp.issuer,
+        SSO_AUTHORIZATION_URL: `${idp.issuer}/auth`,
+        SSO_TOKEN_URL: `${idp.issuer}/token`,
+        SSO_JWKS_URL: `${idp.issuer}/jwks`,
+        SSO_USERINFO_URL: `${idp.issuer}/me`,
+        SSO_TOKEN_AUTH_METHOD: 'client_secret_basic',
+      }),
+    });
+    try {
+      idp.accounts.set('nora', { email: 'nora@corp.test', groups: ['mb-staff'] });
+      idp.nextLogin = { accountId: 'nora' };
+      const c = other.client();
+      const me = await c.get('/auth/login/sso?next=/api/me', { followRedirects: true });
+      assert.equal(me.status, 200, me.text.slice(0, 300));
+      assert.equal(me.body.email, 'nora@corp.test');
+      assert.equal(me.body.is_staff, true);
+      // Without an end-session endpoint, sign-out is local only.
+      assert.equal((await c.post('/auth/logout', {})).status, 204);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses a provider whose discovery document names another issuer', async () => {
+    // Same server, other spelling: the discovery document says http://localhost:…, not 127.0.0.1.
+    const other = await startTestServer({ env: idp.env({ SSO_ISSUER: idp.issuer.replace('localhost', '127.0.0.1') }) });
+    try {
+      const res = await other.client().get('/auth/login/sso');
+      assert.equal(res.status, 503);
+      assert.match(res.text, /cannot be reached/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('answers malformed callbacks with the sign-in page, never a 500', async () => {
     const c = srv.client();
     for (const q of ['', '?code=x', '?state=a&state=b&code=c', `?code=x&state=${'a'.repeat(5000)}`, '?error=%00%ff', '?state[x]=1']) {
@@ -372,5 +414,30 @@ describe('without SSO configured', () => {
     const cb = await c.get('/auth/callback/?code=x&state=y');
     assert.equal(cb.status, 404);
     assert.equal(cb.body.error.code, 'sso_not_configured');
+  });
+});
+
+describe('SSO configuration', () => {
+  const base = { SSO_ISSUER: 'https://id.example.test', SSO_CLIENT_ID: 'mb', SSO_CLIENT_SECRET: 's3cret' };
+
+  it('is off without SSO_ISSUER and on with issuer, client id and secret', () => {
+    assert.equal(buildConfig({}).sso, null);
+    const sso = buildConfig({ ...base, PUBLIC_URL: 'https://chat.example.test', SSO_SCOPES: 'openid,email groups' }).sso!;
+    assert.deepEqual(sso.scopes, ['openid', 'email', 'groups']);
+    assert.equal(sso.redirectUri, 'https://chat.example.test/auth/callback/');
+    assert.equal(sso.claims.staff, null);
+  });
+
+  it('names the missing or bad variable', () => {
+    assert.throws(() => buildConfig({ SSO_ISSUER: base.SSO_ISSUER, SSO_CLIENT_SECRET: 'x' }), (e: Error) => e instanceof ConfigError && /SSO_CLIENT_ID/.test(e.message));
+    assert.throws(() => buildConfig({ SSO_ISSUER: base.SSO_ISSUER, SSO_CLIENT_ID: 'x' }), /SSO_CLIENT_SECRET/);
+    assert.throws(() => buildConfig({ SSO_CLIENT_ID: 'x' }), /SSO_ISSUER/);
+    assert.throws(() => buildConfig({ ...base, SSO_SCOPES: 'email profile' }), /SSO_SCOPES: must include openid/);
+    assert.throws(() => buildConfig({ ...base, SSO_ISSUER: 'not a url' }), /SSO_ISSUER/);
+    assert.throws(() => buildConfig({ ...base, SSO_TOKEN_AUTH_METHOD: 'none' }), /SSO_TOKEN_AUTH_METHOD/);
+    assert.throws(
+      () => buildConfig({ ...base, SSO_ISSUER: 'http://id.example.test', NODE_ENV: 'production', SESSION_KEYS: 'k'.repeat(40) }),
+      /SSO_ISSUER: must be https in production/,
+    );
   });
 });

@@ -41,8 +41,8 @@ export interface TestIdp {
 
 const KID = 'test-idp-key';
 
-/** Start the provider; `appUrl` is where its only client (the app) lives. */
-export async function startTestIdp(appUrl: string): Promise<TestIdp> {
+/** Start the provider; `appUrls` are the app servers its one client (the app) may return to. */
+export async function startTestIdp(...appUrls: string[]): Promise<TestIdp> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
   const clientId = 'messagebridge';
@@ -57,8 +57,8 @@ export async function startTestIdp(appUrl: string): Promise<TestIdp> {
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: [`${appUrl}/auth/callback/`],
-        post_logout_redirect_uris: [`${appUrl}/home/`],
+        redirect_uris: appUrls.map((u) => `${u}/auth/callback/`),
+        post_logout_redirect_uris: appUrls.map((u) => `${u}/home/`),
         response_types: ['code'],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'client_secret_basic',
