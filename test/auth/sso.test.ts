@@ -280,6 +280,12 @@ describe('SSO through an external OpenID provider', () => {
     const done = await form.request('POST', '/auth/login', { form: { email: staff.email, password: DEFAULT_PASSWORD, next: '/admin/', _csrf: token } });
     assert.equal(done.status, 302);
     assert.equal(done.headers.get('location'), '/admin/');
+    // Signed in already: straight on to a safe next, no new flow.
+    const again = await form.get('/admin/login/?next=/admin/users/');
+    assert.equal(again.status, 302);
+    assert.equal(again.headers.get('location'), '/admin/users/');
+    const evil = await form.get('/admin/login/?next=//evil.example/');
+    assert.equal(evil.headers.get('location'), '/admin/');
   });
 
   it('signs out locally and offers RP-initiated logout at the provider', async () => {
@@ -408,6 +414,10 @@ describe('without SSO configured', () => {
     assert.equal(admin.status, 200);
     assert.match(admin.text, /name="next" value="\/admin\/"/);
     assert.doesNotMatch(admin.text, /\/auth\/login\/sso/);
+    const deeper = await c.get('/admin/login/?next=/admin/users/');
+    assert.match(deeper.text, /name="next" value="\/admin\/users\/"/);
+    const evil = await c.get('/admin/login/?next=https://evil.example/');
+    assert.match(evil.text, /name="next" value="\/admin\/"/);
     const sso = await c.get('/auth/login/sso');
     assert.equal(sso.status, 404);
     assert.equal(sso.body.error.code, 'sso_not_configured');

@@ -18,6 +18,7 @@ export interface IdentityServiceDeps {
   users: UserService;
 }
 
+/** The identity service over `db`; new users are created through the users service rules. */
 export function createIdentityService(deps: IdentityServiceDeps) {
   const { db, events, users } = deps;
 

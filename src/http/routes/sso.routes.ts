@@ -46,6 +46,11 @@ export function ssoSignOutOffer(sso: SsoClient | null): SignOutOffer | undefined
   };
 }
 
+/**
+ * Register `/auth/login/sso`, `/auth/callback/` and `/admin/login/`. The first two answer 404
+ * `sso_not_configured` without SSO; `/admin/login/` then shows the local sign-in form. `extras` are the
+ * sign-in page's extra options (the SSO button), shown again on failure pages.
+ */
 export function registerSsoRoutes(api: Api, app: AppContext, extras: SignInExtra[]): void {
   const { config, services, logger } = app;
   const sso = app.sso;
@@ -80,9 +85,11 @@ export function registerSsoRoutes(api: Api, app: AppContext, extras: SignInExtra
     await start(ctx, sso, safeNext(ctx.query.next));
   });
 
-  // Django's admin sign-in path, kept from the seed: SSO when configured, else the local form.
+  // Django's admin sign-in path, kept from the seed: SSO when configured, else the local form. Like
+  // /auth/login, a visitor who is already signed in goes straight on (the admin answers 403 to non-staff).
   api.router.get('/admin/login', async (ctx) => {
     const next = safeNext(ctx.query.next, '/admin/');
+    if (ctx.state.actor?.via === 'session') return ctx.redirect(next);
     if (sso && ctx.query.method !== 'password') return start(ctx, sso, next);
     ctx.type = 'html';
     ctx.body = renderSignInPage(ctx, { next, extras, title: 'Sign in to the admin' });
