@@ -8,6 +8,8 @@ import type { Config } from './config.ts';
 import type { DbHandle } from './db/client.ts';
 import type { SsoClient } from './auth/sso.ts';
 import type { IdentityService } from './domain/identities/identity.service.ts';
+import type { DeviceMessageService } from './domain/devices/device-message.service.ts';
+import type { DeviceService } from './domain/devices/device.service.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
 import type { PubSub } from './infra/pubsub.ts';
@@ -19,6 +21,8 @@ import type { PresenceStore } from './realtime/presence.ts';
 export interface Services {
   users: UserService;
   identities: IdentityService;
+  devices: DeviceService;
+  deviceMessages: DeviceMessageService;
 }
 
 export interface AppContext {

@@ -15,8 +15,9 @@ import { requestContext } from './http/middleware/request-context.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { registerAuthRoutes } from './http/routes/auth.routes.ts';
 import { registerSsoRoutes, ssoSignInExtras, ssoSignOutOffer } from './http/routes/sso.routes.ts';
+import { pollErrorEnvelope, registerDeviceRoutes } from './http/routes/devices.routes.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
-import { NotFoundError } from './errors.ts';
+import { AppError, NotFoundError } from './errors.ts';
 
 export interface BuiltApp {
   koa: Koa;
@@ -49,6 +50,7 @@ export function createApp(app: AppContext): BuiltApp {
     }),
   );
   koa.use(createSessionMiddleware(koa, config, app.sessions));
+  koa.use(pollErrorEnvelope());
   koa.use(
     bodyParser({
       enableTypes: ['json', 'form'],
@@ -66,11 +68,16 @@ export function createApp(app: AppContext): BuiltApp {
   const signInExtras = ssoSignInExtras(app.sso);
   registerAuthRoutes(api, app, signInExtras, ssoSignOutOffer(app.sso));
   registerSsoRoutes(api, app, signInExtras);
+  registerDeviceRoutes(api, app);
 
+  // Wraps the router so it sees allowedMethods' 405 (set on the way back) instead of turning it into a 404.
+  koa.use(async (ctx, next) => {
+    await next();
+    if (ctx.body !== undefined) return;
+    if (ctx.status === 404) throw new NotFoundError('Route', 'route_not_found');
+    if (ctx.status === 405) throw new AppError(405, 'method_not_allowed', `Method ${ctx.method} not allowed`);
+  });
   koa.use(api.router.routes());
   koa.use(api.router.allowedMethods({ throw: false }));
-  koa.use(async (ctx) => {
-    if (ctx.body === undefined && ctx.status === 404) throw new NotFoundError('Route', 'route_not_found');
-  });
   return { koa, api };
 }

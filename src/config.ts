@@ -128,6 +128,21 @@ export const envSchema = z.object({
   SSO_STAFF_VALUES: csv.optional(),
   SSO_SUPERUSER_CLAIM: z.string().min(1).optional(),
   SSO_SUPERUSER_VALUES: csv.optional(),
+
+  /** Seconds after which an unacknowledged device command expires (is no longer delivered). */
+  DEVICE_COMMAND_TTL: seconds.default(600),
+  /** Seconds read and expired device messages are kept before cleanup deletes them. */
+  DEVICE_MESSAGE_RETENTION: seconds.default(7 * 24 * 3600),
+  /** Seconds between cleanups in the process; 0 leaves cleanup to `npm run clearmessages` (cron). */
+  DEVICE_MESSAGE_CLEANUP_INTERVAL: z.coerce.number().int().min(0).default(3600),
+  /** Longest long-poll wait a device may ask for (seconds); longer requests are cut to this. */
+  DEVICE_POLL_MAX_WAIT: z.coerce.number().int().min(0).max(110).default(60),
+  /** A device neither polling nor reporting for this many seconds counts as offline. */
+  DEVICE_OFFLINE_AFTER: z.coerce.number().int().min(30).default(300),
+  /** Polls allowed per user per minute before 429. */
+  DEVICE_POLL_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  /** Devices one user may register. */
+  DEVICE_MAX_PER_USER: z.coerce.number().int().positive().default(500),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -176,6 +191,15 @@ export interface Config {
     readonly presenceTtlMs: number;
     readonly reauthIntervalMs: number;
     readonly longPollMaxMs: number;
+  };
+  readonly devices: {
+    readonly commandTtlSeconds: number;
+    readonly retentionSeconds: number;
+    readonly cleanupIntervalSeconds: number;
+    readonly pollMaxWaitSeconds: number;
+    readonly offlineAfterSeconds: number;
+    readonly pollRatePerMinute: number;
+    readonly maxPerUser: number;
   };
   /** null when SSO_ISSUER is not set. */
   readonly sso: SsoConfig | null;
@@ -236,6 +260,9 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
   for (const k of e.SESSION_KEYS ?? []) {
     if (k.length < 32) throw new ConfigError('Invalid configuration:\n  SESSION_KEYS: each key needs 32+ characters');
   }
+  if (e.DEVICE_OFFLINE_AFTER <= e.DEVICE_POLL_MAX_WAIT) {
+    throw new ConfigError('Invalid configuration:\n  DEVICE_OFFLINE_AFTER: must be longer than DEVICE_POLL_MAX_WAIT (a waiting device stays online)');
+  }
   const keysGenerated = !e.SESSION_KEYS?.length;
   const keys = keysGenerated ? [randomKey()] : e.SESSION_KEYS!;
   const origin = publicUrl.origin;
@@ -286,6 +313,15 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       longPollMaxMs: e.LONGPOLL_MAX_TIMEOUT * 1000,
     },
     sso,
+    devices: {
+      commandTtlSeconds: e.DEVICE_COMMAND_TTL,
+      retentionSeconds: e.DEVICE_MESSAGE_RETENTION,
+      cleanupIntervalSeconds: e.DEVICE_MESSAGE_CLEANUP_INTERVAL,
+      pollMaxWaitSeconds: e.DEVICE_POLL_MAX_WAIT,
+      offlineAfterSeconds: e.DEVICE_OFFLINE_AFTER,
+      pollRatePerMinute: e.DEVICE_POLL_RATE_LIMIT,
+      maxPerUser: e.DEVICE_MAX_PER_USER,
+    },
   });
 }
 

@@ -13,6 +13,9 @@ import { createDb } from './db/client.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createSsoClient } from './auth/sso.ts';
 import { createIdentityService } from './domain/identities/identity.service.ts';
+import { createDeviceMessageService } from './domain/devices/device-message.service.ts';
+import { createDeviceService } from './domain/devices/device.service.ts';
+import { startMessageCleanup } from './domain/devices/message-cleanup.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
 import { createPubSub } from './infra/pubsub.ts';
@@ -68,6 +71,10 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     closers.push(() => sessions.close());
     const users = createUserService({ db: db.db, events });
     const identities = createIdentityService({ db: db.db, events, users });
+    const devices = createDeviceService({ db: db.db, events, config: config.devices });
+    const deviceMessages = createDeviceMessageService({ db: db.db, events, pubsub, devices, logger, config: config.devices });
+    const cleanup = startMessageCleanup(deviceMessages, config.devices.cleanupIntervalSeconds, logger);
+    closers.push(() => cleanup.stop());
 
     const app: AppContext = {
       config,
@@ -80,7 +87,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       sessions,
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: rejectAllBearer,
-      services: { users, identities },
+      services: { users, identities, devices, deviceMessages },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.
@@ -104,6 +111,8 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     );
     const realtime = await createRealtime(server, app, koa);
     closers.push(() => realtime.close());
+    // Runs before the HTTP server closes (closers run in reverse): held device polls answer now.
+    closers.push(async () => deviceMessages.close());
 
     let url = config.http.publicUrl;
     if (opts.listen !== false) {

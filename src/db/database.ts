@@ -43,9 +43,47 @@ export interface UserIdentitiesTable {
 
 export type UserIdentityRow = Selectable<UserIdentitiesTable>;
 
+/** JSON columns: read as parsed values, written as JSON text (pg would turn JS arrays into PG arrays). */
+export type Json<T> = ColumnType<T, string, string>;
+export type JsonWithDefault<T> = ColumnType<T, string | undefined, string>;
+
+export interface DevicesTable {
+  owner_id: string;
+  id: string;
+  type: string;
+  traits: JsonWithDefault<string[]>;
+  name: string;
+  nicknames: JsonWithDefault<string[]>;
+  room: string | null;
+  attributes: JsonWithDefault<Record<string, unknown>>;
+  state: JsonWithDefault<Record<string, unknown>>;
+  online: Generated<boolean>;
+  last_seen_at: Timestamp | null;
+  will_report_state: Generated<boolean>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export type DeviceRow = Selectable<DevicesTable>;
+
+export interface DeviceMessagesTable {
+  id: Generated<string>;
+  seq: ColumnType<number, never, never>;
+  owner_id: string;
+  device_id: string;
+  topic: string;
+  text: string;
+  payload: JsonWithDefault<Record<string, unknown>>;
+  created_at: GeneratedTimestamp;
+  read_at: Timestamp | null;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   user_identities: UserIdentitiesTable;
+  devices: DevicesTable;
+  device_messages: DeviceMessagesTable;
 }
 
 /** A Kysely handle or an open transaction: repositories accept either. */

@@ -6,6 +6,7 @@
  *
  * Features add their events by extending `AppEvents` (declaration merging).
  */
+import type { JsonObject, WireDeviceMessage } from '../domain/devices/device.types.ts';
 import type { Logger } from '../logger.ts';
 
 export interface AppEvents {
@@ -15,6 +16,29 @@ export interface AppEvents {
   'session.ended': { sessionId: string; userId: string };
   /** The access (and refresh) tokens of an OAuth grant were revoked: sockets opened with them end. */
   'token.revoked': { grantId: string; userId: string };
+  /** A command message was stored for a device (deliver it live; pollers are woken separately). */
+  'device.command.created': {
+    ownerId: string;
+    deviceId: string;
+    /** The seed's wire shape, as polling answers it. */
+    message: WireDeviceMessage;
+    /** The full command parameters. */
+    payload: JsonObject;
+    /** ISO 8601; the message is no longer delivered after this. */
+    expiresAt: string;
+  };
+  /** A device's state changed by a state report (`device`) or on its behalf (`server`). */
+  'device.state.reported': {
+    ownerId: string;
+    deviceId: string;
+    /** The whole new state. */
+    state: JsonObject;
+    online: boolean;
+    willReportState: boolean;
+    source: 'device' | 'server';
+  };
+  /** A device was registered, changed or deleted (the Smart Home side asks Google to sync). */
+  'device.changed': { ownerId: string; deviceId: string; change: 'created' | 'updated' | 'deleted' };
 }
 
 type Handler<T> = (payload: T) => unknown | Promise<unknown>;

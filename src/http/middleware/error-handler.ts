@@ -51,7 +51,7 @@ export function errorHandler(logger: Logger): Koa.Middleware {
       }
       ctx.status = err.status;
       for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
-      ctx.body = { error: err.toJSON() };
+      ctx.body = ctx.state.renderError ? ctx.state.renderError(err) : { error: err.toJSON() };
     }
   };
 }
