@@ -4,12 +4,14 @@
  */
 import type { BearerVerifier } from './auth/bearer.ts';
 import type { SessionStore } from './auth/session-store.ts';
+import type { OAuthServer } from './auth/oauth/provider.ts';
 import type { Config } from './config.ts';
 import type { DbHandle } from './db/client.ts';
 import type { SsoClient } from './auth/sso.ts';
 import type { IdentityService } from './domain/identities/identity.service.ts';
 import type { DeviceMessageService } from './domain/devices/device-message.service.ts';
 import type { DeviceService } from './domain/devices/device.service.ts';
+import type { OAuthService } from './domain/oauth/oauth.service.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
 import type { PubSub } from './infra/pubsub.ts';
@@ -23,6 +25,7 @@ export interface Services {
   identities: IdentityService;
   devices: DeviceService;
   deviceMessages: DeviceMessageService;
+  oauth: OAuthService;
 }
 
 export interface AppContext {
@@ -40,6 +43,8 @@ export interface AppContext {
   readonly presence: PresenceStore;
   /** Resolves OAuth access tokens presented to our API. */
   bearer: BearerVerifier;
+  /** The authorization server at /o/ (oidc-provider). */
+  readonly oauthServer: OAuthServer;
   readonly services: Services;
   /** SSO through an external OpenID provider; null when not configured. */
   readonly sso: SsoClient | null;

@@ -16,6 +16,7 @@ import { buildOpenApi } from './http/openapi.ts';
 import { registerAuthRoutes } from './http/routes/auth.routes.ts';
 import { registerSsoRoutes, ssoSignInExtras, ssoSignOutOffer } from './http/routes/sso.routes.ts';
 import { pollErrorEnvelope, registerDeviceRoutes } from './http/routes/devices.routes.ts';
+import { registerOAuthRoutes } from './http/routes/oauth.routes.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { AppError, NotFoundError } from './errors.ts';
 
@@ -49,6 +50,9 @@ export function createApp(app: AppContext): BuiltApp {
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
+  // The authorization server comes before the session and the body parser: token traffic never touches
+  // the session store, and the provider parses its own bodies.
+  koa.use(app.oauthServer.middleware);
   koa.use(createSessionMiddleware(koa, config, app.sessions));
   koa.use(pollErrorEnvelope());
   koa.use(
@@ -69,6 +73,7 @@ export function createApp(app: AppContext): BuiltApp {
   registerAuthRoutes(api, app, signInExtras, ssoSignOutOffer(app.sso));
   registerSsoRoutes(api, app, signInExtras);
   registerDeviceRoutes(api, app);
+  registerOAuthRoutes(api, app);
 
   // Wraps the router so it sees allowedMethods' 405 (set on the way back) instead of turning it into a 404.
   koa.use(async (ctx, next) => {

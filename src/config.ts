@@ -143,6 +143,25 @@ export const envSchema = z.object({
   DEVICE_POLL_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   /** Devices one user may register. */
   DEVICE_MAX_PER_USER: z.coerce.number().int().positive().default(500),
+
+  /** OAuth access token lifetime (seconds); clients may override. */
+  OAUTH_ACCESS_TOKEN_TTL: seconds.default(3600),
+  /** OAuth refresh token lifetime (seconds, sliding: each rotation starts a new period); clients may override. */
+  OAUTH_REFRESH_TOKEN_TTL: seconds.default(7 * 24 * 3600),
+  /** Absolute cap (seconds) on a refresh token family, counted from the first authorization. */
+  OAUTH_REFRESH_TOKEN_MAX_LIFETIME: seconds.default(365 * 24 * 3600),
+  /** How long a rotated-out refresh token of a confidential client still yields its successor (seconds). */
+  OAUTH_REFRESH_GRACE: z.coerce.number().int().min(0).max(600).default(60),
+  /** Authorization code lifetime (seconds). */
+  OAUTH_CODE_TTL: z.coerce.number().int().min(10).max(600).default(60),
+  /** Device code / user code lifetime (seconds). */
+  OAUTH_DEVICE_CODE_TTL: z.coerce.number().int().min(60).max(3600).default(600),
+  /** Requests per IP per minute to the token, revocation, introspection and device endpoints before 429. */
+  OAUTH_TOKEN_RATE_LIMIT: z.coerce.number().int().positive().default(120),
+  /** Failed token/revocation requests (bad client credentials, invalid grants) per IP in 10 minutes before 429. */
+  OAUTH_TOKEN_MAX_FAILURES: z.coerce.number().int().positive().default(30),
+  /** Seconds between sweeps of expired OAuth codes, tokens and sessions (0 = never). */
+  OAUTH_CLEANUP_INTERVAL: z.coerce.number().int().min(0).default(3600),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -200,6 +219,17 @@ export interface Config {
     readonly offlineAfterSeconds: number;
     readonly pollRatePerMinute: number;
     readonly maxPerUser: number;
+  };
+  readonly oauth: {
+    readonly accessTokenTtl: number;
+    readonly refreshTokenTtl: number;
+    readonly refreshTokenMaxLifetime: number;
+    readonly refreshGrace: number;
+    readonly codeTtl: number;
+    readonly deviceCodeTtl: number;
+    readonly tokenRateLimit: number;
+    readonly tokenMaxFailures: number;
+    readonly cleanupInterval: number;
   };
   /** null when SSO_ISSUER is not set. */
   readonly sso: SsoConfig | null;
@@ -321,6 +351,17 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       offlineAfterSeconds: e.DEVICE_OFFLINE_AFTER,
       pollRatePerMinute: e.DEVICE_POLL_RATE_LIMIT,
       maxPerUser: e.DEVICE_MAX_PER_USER,
+      },
+    oauth: {
+      accessTokenTtl: e.OAUTH_ACCESS_TOKEN_TTL,
+      refreshTokenTtl: e.OAUTH_REFRESH_TOKEN_TTL,
+      refreshTokenMaxLifetime: e.OAUTH_REFRESH_TOKEN_MAX_LIFETIME,
+      refreshGrace: e.OAUTH_REFRESH_GRACE,
+      codeTtl: e.OAUTH_CODE_TTL,
+      deviceCodeTtl: e.OAUTH_DEVICE_CODE_TTL,
+      tokenRateLimit: e.OAUTH_TOKEN_RATE_LIMIT,
+      tokenMaxFailures: e.OAUTH_TOKEN_MAX_FAILURES,
+      cleanupInterval: e.OAUTH_CLEANUP_INTERVAL,
     },
   });
 }

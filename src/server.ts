@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { AppContext } from './app-context.ts';
-import { rejectAllBearer } from './auth/bearer.ts';
+import { createOAuthServer } from './auth/oauth/provider.ts';
 import { createMemorySessionStore, createRedisSessionStore } from './auth/session-store.ts';
 import type { Config } from './config.ts';
 import { createDb } from './db/client.ts';
@@ -16,6 +16,7 @@ import { createIdentityService } from './domain/identities/identity.service.ts';
 import { createDeviceMessageService } from './domain/devices/device-message.service.ts';
 import { createDeviceService } from './domain/devices/device.service.ts';
 import { startMessageCleanup } from './domain/devices/message-cleanup.ts';
+import { createOAuthService } from './domain/oauth/oauth.service.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
 import { createPubSub } from './infra/pubsub.ts';
@@ -75,6 +76,9 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     const deviceMessages = createDeviceMessageService({ db: db.db, events, pubsub, devices, logger, config: config.devices });
     const cleanup = startMessageCleanup(deviceMessages, config.devices.cleanupIntervalSeconds, logger);
     closers.push(() => cleanup.stop());
+    const oauth = createOAuthService({ db: db.db, events });
+    const limiters = createLimiterFactory(redis);
+    const oauthServer = createOAuthServer({ config, logger, db: db.db, oauth, users, limiters });
 
     const app: AppContext = {
       config,
@@ -83,11 +87,12 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       redis,
       events,
       pubsub,
-      limiters: createLimiterFactory(redis),
+      limiters,
       sessions,
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
-      bearer: rejectAllBearer,
-      services: { users, identities, devices, deviceMessages },
+      bearer: oauthServer.bearer,
+      oauthServer,
+      services: { users, identities, devices, deviceMessages, oauth },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.
@@ -95,6 +100,15 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       const ids = await sessions.destroyUserSessions(userId);
       for (const sessionId of ids) await events.emit('session.ended', { sessionId, userId });
     });
+    // ...and every OAuth grant and token of the user (the bearer check also refuses inactive users).
+    events.on('user.deactivated', async ({ userId }) => void (await oauth.revokeUserGrants(userId)));
+    if (config.oauth.cleanupInterval > 0) {
+      const sweep = setInterval(() => {
+        oauth.cleanupExpired().catch((err) => logger.error({ err }, 'oauth cleanup failed'));
+      }, config.oauth.cleanupInterval * 1000);
+      sweep.unref();
+      closers.push(async () => clearInterval(sweep));
+    }
 
     const { koa } = createApp(app);
     const server = http.createServer(koa.callback());

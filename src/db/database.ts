@@ -79,11 +79,58 @@ export interface DeviceMessagesTable {
   expires_at: Timestamp;
 }
 
+export interface OAuthClientsTable {
+  client_id: string;
+  name: string;
+  owner_user_id: string | null;
+  secret_hash: string | null;
+  token_endpoint_auth_method: string;
+  redirect_uris: ColumnType<string[], string, string>;
+  grant_types: ColumnType<string[], string, string>;
+  scope: Generated<string>;
+  default_scope: Generated<string>;
+  require_pkce: Generated<boolean>;
+  skip_consent: Generated<boolean>;
+  access_token_ttl: number | null;
+  refresh_token_ttl: number | null;
+  secret_rotated_at: Timestamp | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export type OAuthClientRow = Selectable<OAuthClientsTable>;
+
+/** oidc-provider artefacts; `id`, `uid`, `user_code` hold SHA-256 digests. */
+export interface OAuthModelsTable {
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  account_id: string | null;
+  client_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Timestamp | null;
+  consumed_at: Timestamp | null;
+  created_at: GeneratedTimestamp;
+}
+
+export interface OAuthRefreshGraceTable {
+  token_hash: string;
+  client_id: string;
+  successor_hash: string | null;
+  successor_enc: string | null;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   user_identities: UserIdentitiesTable;
   devices: DevicesTable;
   device_messages: DeviceMessagesTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_models: OAuthModelsTable;
+  oauth_refresh_grace: OAuthRefreshGraceTable;
 }
 
 /** A Kysely handle or an open transaction: repositories accept either. */

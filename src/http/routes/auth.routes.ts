@@ -62,7 +62,8 @@ ${extras.length ? html`<p class="divider">or</p>${extras}` : ''}
   });
 }
 
-function checkFormToken(ctx: Koa.Context, token: string | undefined): void {
+/** Check the synchroniser token of an HTML form; ForbiddenError (`csrf_token`) when it does not match. */
+export function checkFormToken(ctx: Koa.Context, token: string | undefined): void {
   const expected = ctx.session?.csrf;
   const ok = !!expected && !!token && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
   if (!ok) throw new ForbiddenError('The form has expired or was not sent by this site; reload and try again', 'csrf_token');
