@@ -4,6 +4,7 @@ import { buildConfig, ConfigError } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { freePort } from '../support/config.ts';
 import { HttpClient, type TestResponse } from '../support/http.ts';
+import { basicAuth, createOAuthClient, pkcePair, postForm, TEST_REDIRECT_URI } from '../support/oauth.ts';
 import { startTestIdp, type TestIdp } from '../support/oidc-idp.ts';
 import { DEFAULT_PASSWORD, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -318,6 +319,52 @@ describe('SSO through an external OpenID provider', () => {
     // A password session signs out as before.
     const { client } = await srv.signedIn();
     assert.equal((await client.post('/auth/logout', {})).status, 204);
+  });
+
+  it('completes an /o/authorize/ consent with the SSO session, and the token acts as that user', async () => {
+    idp.accounts.set('olga', { email: 'olga@corp.test', given_name: 'Olga' });
+    idp.nextLogin = { accountId: 'olga' };
+    const app = await createOAuthClient(srv, { scopes: ['read:messages'] as never });
+    const pkce = pkcePair();
+    const q = new URLSearchParams({
+      client_id: app.clientId,
+      response_type: 'code',
+      redirect_uri: TEST_REDIRECT_URI,
+      scope: 'read:messages',
+      state: 'xyz',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+    });
+    const browser = srv.client();
+    // Signed out: the authorization server sends the browser to the sign-in page, keeping the interaction.
+    const signInPage = await browse(browser, `/o/authorize/?${q}`);
+    assert.equal(new URL(signInPage.url).pathname, '/auth/login');
+    const ssoHref = /href="(\/auth\/login\/sso\?next=[^"]+)"/.exec(signInPage.res!.text)?.[1]?.replace(/&amp;/g, '&');
+    assert.ok(ssoHref, 'the sign-in page offers SSO with next');
+    assert.match(decodeURIComponent(ssoHref), /next=\/o\/interaction\//);
+    // Through the provider and back to the interaction, which now shows the consent page.
+    const consent = await browse(browser, ssoHref);
+    assert.equal(consent.res!.status, 200, consent.res!.text.slice(0, 300));
+    assert.match(new URL(consent.url).pathname, /^\/o\/interaction\//);
+    assert.match(consent.res!.text, /olga@corp\.test/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(consent.res!.text)![1]!;
+    const action = /<form method="post" action="([^"]+)"/.exec(consent.res!.text)![1]!;
+    const posted = await browser.request('POST', action, { form: { _csrf: csrf, decision: 'allow' } });
+    const done = await browse(browser, new URL(posted.headers.get('location')!, consent.url).toString(), (u) => u.port === '9');
+    const back = new URL(done.url);
+    assert.equal(back.searchParams.get('state'), 'xyz');
+    const code = back.searchParams.get('code');
+    assert.ok(code, `a code comes back: ${done.url}`);
+    const token = await postForm(
+      srv,
+      '/o/token/',
+      { grant_type: 'authorization_code', code, redirect_uri: TEST_REDIRECT_URI, code_verifier: pkce.verifier },
+      { authorization: basicAuth(app.clientId, app.clientSecret!) },
+    );
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    const me = await srv.client().get('/api/me', { bearer: token.body.access_token });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.email, 'olga@corp.test');
   });
 
   it('works with explicitly configured endpoints (no discovery)', async () => {
