@@ -12,6 +12,8 @@ import type { IdentityService } from './domain/identities/identity.service.ts';
 import type { DeviceMessageService } from './domain/devices/device-message.service.ts';
 import type { DeviceService } from './domain/devices/device.service.ts';
 import type { OAuthService } from './domain/oauth/oauth.service.ts';
+import type { ConversationService } from './domain/messaging/conversation.service.ts';
+import type { MessageService } from './domain/messaging/message.service.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
 import type { PubSub } from './infra/pubsub.ts';
@@ -26,6 +28,8 @@ export interface Services {
   devices: DeviceService;
   deviceMessages: DeviceMessageService;
   oauth: OAuthService;
+  conversations: ConversationService;
+  messages: MessageService;
 }
 
 export interface AppContext {

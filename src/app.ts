@@ -17,6 +17,8 @@ import { registerAuthRoutes } from './http/routes/auth.routes.ts';
 import { registerSsoRoutes, ssoSignInExtras, ssoSignOutOffer } from './http/routes/sso.routes.ts';
 import { pollErrorEnvelope, registerDeviceRoutes } from './http/routes/devices.routes.ts';
 import { registerOAuthRoutes } from './http/routes/oauth.routes.ts';
+import { registerMessagingRoutes } from './http/routes/messaging.routes.ts';
+import { registerUserRoutes } from './http/routes/users.routes.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { AppError, NotFoundError } from './errors.ts';
 
@@ -74,6 +76,8 @@ export function createApp(app: AppContext): BuiltApp {
   registerSsoRoutes(api, app, signInExtras);
   registerDeviceRoutes(api, app);
   registerOAuthRoutes(api, app);
+  registerUserRoutes(api, app);
+  registerMessagingRoutes(api, app);
 
   // Wraps the router so it sees allowedMethods' 405 (set on the way back) instead of turning it into a 404.
   koa.use(async (ctx, next) => {

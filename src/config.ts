@@ -162,6 +162,13 @@ export const envSchema = z.object({
   OAUTH_TOKEN_MAX_FAILURES: z.coerce.number().int().positive().default(30),
   /** Seconds between sweeps of expired OAuth codes, tokens and sessions (0 = never). */
   OAUTH_CLEANUP_INTERVAL: z.coerce.number().int().min(0).default(3600),
+
+  /** Messages a user may send, edit or delete per minute (every node together, with Redis). */
+  MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  /** Most sends written by one group-commit transaction. */
+  MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(200),
+  /** Milliseconds a send waits for others to share its transaction (0: those arriving in the same tick). */
+  MESSAGE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(0),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -233,6 +240,11 @@ export interface Config {
   };
   /** null when SSO_ISSUER is not set. */
   readonly sso: SsoConfig | null;
+  readonly messaging: {
+    readonly ratePerMinute: number;
+    readonly batchMax: number;
+    readonly batchWindowMs: number;
+  };
 }
 
 /** A claim that sets a flag: true when it holds one of `values` (or is boolean true when `values` is empty). */
@@ -362,6 +374,11 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       tokenRateLimit: e.OAUTH_TOKEN_RATE_LIMIT,
       tokenMaxFailures: e.OAUTH_TOKEN_MAX_FAILURES,
       cleanupInterval: e.OAUTH_CLEANUP_INTERVAL,
+    },
+    messaging: {
+      ratePerMinute: e.MESSAGE_RATE_LIMIT,
+      batchMax: e.MESSAGE_BATCH_MAX,
+      batchWindowMs: e.MESSAGE_BATCH_WINDOW_MS,
     },
   });
 }

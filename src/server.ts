@@ -17,6 +17,8 @@ import { createDeviceMessageService } from './domain/devices/device-message.serv
 import { createDeviceService } from './domain/devices/device.service.ts';
 import { startMessageCleanup } from './domain/devices/message-cleanup.ts';
 import { createOAuthService } from './domain/oauth/oauth.service.ts';
+import { createConversationService } from './domain/messaging/conversation.service.ts';
+import { createMessageService } from './domain/messaging/message.service.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
 import { createPubSub } from './infra/pubsub.ts';
@@ -79,6 +81,15 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     const oauth = createOAuthService({ db: db.db, events });
     const limiters = createLimiterFactory(redis);
     const oauthServer = createOAuthServer({ config, logger, db: db.db, oauth, users, limiters });
+    const messaging = { db: db.db, events, pubsub, logger };
+    const conversations = createConversationService(messaging);
+    const messages = createMessageService({
+      ...messaging,
+      sendLimiter: limiters({ name: 'send', points: config.messaging.ratePerMinute, duration: 60 }),
+      batch: { maxBatch: config.messaging.batchMax, windowMs: config.messaging.batchWindowMs },
+    });
+    // Sends already queued commit before the database closes.
+    closers.push(() => messages.drain());
 
     const app: AppContext = {
       config,
@@ -92,7 +103,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: oauthServer.bearer,
       oauthServer,
-      services: { users, identities, devices, deviceMessages, oauth },
+      services: { users, identities, devices, deviceMessages, oauth, conversations, messages },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.

@@ -123,6 +123,44 @@ export interface OAuthRefreshGraceTable {
   expires_at: Timestamp;
 }
 
+export interface ConversationsTable {
+  id: Generated<string>;
+  title: string | null;
+  created_by: string | null;
+  direct_key: string | null;
+  last_seq: Generated<number>;
+  last_change_seq: Generated<number>;
+  last_message_at: Timestamp | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface ConversationMembersTable {
+  conversation_id: string;
+  user_id: string;
+  role: Generated<'owner' | 'member'>;
+  joined_at: GeneratedTimestamp;
+  delivered_seq: Generated<number>;
+  read_seq: Generated<number>;
+}
+
+export interface MessagesTable {
+  id: Generated<string>;
+  conversation_id: string;
+  sender_id: string | null;
+  seq: number;
+  change_seq: number;
+  client_msg_id: string | null;
+  body: string | null;
+  created_at: GeneratedTimestamp;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+}
+
+export type ConversationRow = Selectable<ConversationsTable>;
+export type MemberRow = Selectable<ConversationMembersTable>;
+export type MessageRow = Selectable<MessagesTable>;
+
 export interface Database {
   users: UsersTable;
   user_identities: UserIdentitiesTable;
@@ -131,6 +169,9 @@ export interface Database {
   oauth_clients: OAuthClientsTable;
   oauth_models: OAuthModelsTable;
   oauth_refresh_grace: OAuthRefreshGraceTable;
+  conversations: ConversationsTable;
+  conversation_members: ConversationMembersTable;
+  messages: MessagesTable;
 }
 
 /** A Kysely handle or an open transaction: repositories accept either. */

@@ -54,3 +54,15 @@ export async function updateUser(db: Db, id: string, patch: UserRowUpdate): Prom
 export async function touchLastLogin(db: Db, id: string): Promise<void> {
   await db.updateTable('users').set({ last_login: sql`now()` }).where('id', '=', id).execute();
 }
+
+/** A page of users ordered by creation (newest first), optionally one exact email or id, with the total. */
+export async function listUsers(db: Db, f: { email?: string; id?: string; offset: number; limit: number }): Promise<{ count: number; rows: UserRow[] }> {
+  let base = db.selectFrom('users');
+  if (f.email !== undefined) base = base.where(sql<string>`lower(email)`, '=', f.email.toLowerCase());
+  if (f.id !== undefined) base = base.where('id', '=', f.id);
+  const [countRow, rows] = await Promise.all([
+    base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    base.selectAll().orderBy('created_at', 'desc').orderBy('id').offset(f.offset).limit(f.limit).execute(),
+  ]);
+  return { count: Number(countRow.n), rows };
+}

@@ -86,6 +86,12 @@ export function createUserService(deps: UserServiceDeps) {
       return row ? repo.rowToUser(row) : null;
     },
 
+    /** A page of users (staff views), newest first; `email` matches exactly, case-insensitively. */
+    async list(filter: { email?: string; id?: string; offset: number; limit: number }): Promise<{ count: number; users: User[] }> {
+      const { count, rows } = await repo.listUsers(db, filter);
+      return { count, users: rows.map(repo.rowToUser) };
+    },
+
     /** Record a sign-in that happened another way (SSO). */
     async recordLogin(id: string): Promise<void> {
       await repo.touchLastLogin(db, id);
