@@ -191,3 +191,23 @@ export async function shareConversation(db: Db, a: string, b: string): Promise<b
     .executeTakeFirst();
   return !!r;
 }
+
+/** Ids of every conversation the user belongs to. */
+export async function conversationIdsOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('conversation_members').select('conversation_id').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.conversation_id);
+}
+
+/** The subset of `others` sharing at least one conversation with `userId` (one query). */
+export async function partnersAmong(db: Db, userId: string, others: readonly string[]): Promise<Set<string>> {
+  if (others.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('conversation_members as x')
+    .innerJoin('conversation_members as y', 'y.conversation_id', 'x.conversation_id')
+    .select('y.user_id')
+    .distinct()
+    .where('x.user_id', '=', userId)
+    .where('y.user_id', 'in', others)
+    .execute();
+  return new Set(rows.map((r) => r.user_id));
+}

@@ -9,6 +9,7 @@ import * as repo from './conversation.repository.ts';
 import {
   createConversationSchema,
   idSchema,
+  isId,
   pageQuerySchema,
   parseInput,
   participantsSchema,
@@ -185,6 +186,16 @@ export function createConversationService(deps: MessagingDeps) {
     /** Leave a conversation (deleted with its messages when nobody is left). */
     async leave(actor: Actor, conversationId: string): Promise<{ deleted: boolean }> {
       return removeParticipant(actor, conversationId, actor.user.id);
+    },
+
+    /** Ids of the user's conversations (socket rooms to join). */
+    async conversationIdsOf(userId: string): Promise<string[]> {
+      return repo.conversationIdsOf(db, userId);
+    },
+
+    /** The subset of `others` that share at least one conversation with `userId`. */
+    async partnersAmong(userId: string, others: readonly string[]): Promise<Set<string>> {
+      return repo.partnersAmong(db, userId, others.filter(isId));
     },
 
     /** True when the two users share a conversation (may see each other's profile). */
