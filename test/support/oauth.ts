@@ -131,19 +131,35 @@ export async function authorizeInBrowser(srv: TestServer, o: AuthorizeOptions): 
     q.set('code_challenge', pkce.challenge);
     q.set('code_challenge_method', 'S256');
   }
-  let url = new URL(`/o/authorize/?${q}`, srv.url);
-  for (let hops = 0; hops < 12; hops++) {
-    if (url.origin !== new URL(srv.url).origin) return { location: url, code: url.searchParams.get('code'), verifier: pkce?.verifier };
-    const res = await o.browser.get(url.pathname + url.search);
+  const location = await driveAuthorization(srv, o.browser, new URL(`/o/authorize/?${q}`, srv.url), { approve: o.approve ?? true });
+  return { location, code: location.searchParams.get('code'), verifier: pkce?.verifier };
+}
+
+/**
+ * Follow an authorization (or device verification) URL in a browser: through the sign-in bridge and the
+ * consent page (answered with `approve`), until a redirect leaves this server (returned) or a page that
+ * is not a redirect is reached (returned as its own URL with `status` and `text`).
+ */
+export async function driveAuthorization(
+  srv: TestServer,
+  browser: HttpClient,
+  start: URL,
+  opts: { approve?: boolean } = {},
+): Promise<URL & { status?: number; text?: string }> {
+  const origin = new URL(srv.url).origin;
+  let url = start;
+  for (let hops = 0; hops < 15; hops++) {
+    if (url.origin !== origin) return url;
+    const res = await browser.get(url.pathname + url.search);
     if (res.status === 200 && /name="decision"/.test(res.text)) {
       const csrf = /name="_csrf" value="([^"]+)"/.exec(res.text)![1]!;
       const action = /<form method="post" action="([^"]+)"/.exec(res.text)![1]!;
-      const post = await o.browser.request('POST', action.replace(/&amp;/g, '&'), { form: { _csrf: csrf, decision: o.approve === false ? 'deny' : 'allow' } });
+      const post = await browser.request('POST', action.replace(/&amp;/g, '&'), { form: { _csrf: csrf, decision: opts.approve === false ? 'deny' : 'allow' } });
       url = new URL(post.headers.get('location')!, url);
       continue;
     }
     const loc = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !loc) throw new Error(`authorize stopped at ${url.pathname}: ${res.status} ${res.text.slice(0, 300)}`);
+    if (res.status < 300 || res.status >= 400 || !loc) return Object.assign(url, { status: res.status, text: res.text });
     url = new URL(loc, url);
   }
   throw new Error('too many redirects');

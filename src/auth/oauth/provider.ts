@@ -66,6 +66,18 @@ export interface OAuthServer {
   readonly bearer: BearerVerifier;
 }
 
+/** Our extra client metadata (oidc-provider keeps these properties under their snake_case names). */
+export interface ExtraClientMetadata {
+  require_pkce?: boolean;
+  default_scope?: string;
+  skip_consent?: boolean;
+  access_token_ttl?: number;
+  refresh_token_ttl?: number;
+}
+
+/** The extra metadata of a provider client object. */
+export const extra = (client: unknown): ExtraClientMetadata => (client ?? {}) as ExtraClientMetadata;
+
 /** A stable Ed25519 signing key derived from the newest cookie key (only signs ID tokens, if ever asked for). */
 function signingJwk(secret: string) {
   const seed = createHash('sha256').update(`oauth-signing-key:${secret}`).digest();
@@ -103,7 +115,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
 
   // The resource server's lifetime already includes the client's override (getResourceServerInfo).
   const accessTtl = (token: { resourceServer?: { accessTokenTTL?: number } }, client: unknown) =>
-    token.resourceServer?.accessTokenTTL ?? (client as { accessTokenTtl?: number } | undefined)?.accessTokenTtl ?? cfg.accessTokenTtl;
+    token.resourceServer?.accessTokenTTL ?? extra(client).access_token_ttl ?? cfg.accessTokenTtl;
 
   const configuration: Configuration = {
     adapter: createAdapter(db, oauth),
@@ -126,7 +138,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
       validator: () => undefined,
     },
     pkce: {
-      required: (_ctx, client) => client.clientAuthMethod === 'none' || (client as unknown as { requirePkce?: boolean }).requirePkce === true,
+      required: (_ctx, client) => client.clientAuthMethod === 'none' || extra(client).require_pkce === true,
     },
     features: {
       devInteractions: { enabled: false },
@@ -184,7 +196,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
         getResourceServerInfo: (_ctx, indicator, client) => {
           if (indicator !== resource) throw new errors.InvalidTarget();
           const allowed = clientScopes(client);
-          const ttl = (client as unknown as { accessTokenTtl?: number }).accessTokenTtl ?? cfg.accessTokenTtl;
+          const ttl = extra(client).access_token_ttl ?? cfg.accessTokenTtl;
           return { scope: API_SCOPES.filter((s) => allowed.has(s)).join(' '), accessTokenFormat: 'opaque', accessTokenTTL: ttl, audience: resource };
         },
       },
@@ -196,7 +208,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
       DeviceCode: cfg.deviceCodeTtl,
       // Sliding: each new refresh token lives a full period, but never past the family's absolute cap.
       RefreshToken: (_ctx, token, client) => {
-        const sliding = (client as unknown as { refreshTokenTtl?: number }).refreshTokenTtl ?? cfg.refreshTokenTtl;
+        const sliding = extra(client).refresh_token_ttl ?? cfg.refreshTokenTtl;
         const iiat = (token as unknown as { iiat?: number }).iiat;
         const used = iiat ? Math.floor(Date.now() / 1000) - iiat : 0;
         return Math.max(1, Math.min(sliding, cfg.refreshTokenMaxLifetime - used));
@@ -251,7 +263,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     db,
     keys: config.session.keys,
     graceSeconds: cfg.refreshGrace,
-    defaultScope: (ctx) => (ctx.oidc.client as unknown as { defaultScope?: string } | undefined)?.defaultScope,
+    defaultScope: (ctx) => extra(ctx.oidc.client).default_scope,
   });
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
 
@@ -280,7 +292,12 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     }
     if (ctx.method === 'GET' && path === OAUTH_ROUTES.authorization) await applyDefaultScope(ctx);
     await providerStack(ctx as never, next);
-    if (clientEndpoint && ctx.status >= 400 && ctx.status !== 429) await failures.consume(ctx.ip).catch(() => undefined);
+    if (clientEndpoint && ctx.status >= 400 && ctx.status !== 429) {
+      await failures.consume(ctx.ip).catch(() => undefined);
+      // RFC 6749 §5.2 names this case unauthorized_client; the provider reports invalid_request.
+      const body = ctx.body as { error?: string; error_description?: string } | undefined;
+      if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') body.error = 'unauthorized_client';
+    }
   };
 
   /** Closed by default: an authorization request naming no scope gets the client's default scopes. */

@@ -6,6 +6,7 @@
 import type Koa from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.ts';
+import { extra } from '../../auth/oauth/provider.ts';
 import { formCsrfToken } from '../../auth/session.ts';
 import { OAUTH_SCOPES, SCOPE_DESCRIPTIONS, type OAuthScope } from '../../domain/oauth/oauth.types.ts';
 import { ValidationError } from '../../errors.ts';
@@ -71,7 +72,7 @@ export function registerOAuthRoutes(api: Api, app: AppContext): void {
     if (d.prompt.name !== 'consent') return showError(ctx, 400, 'This authorization request cannot be completed here.');
     const client = await provider.Client.find(String(d.params.client_id));
     if (!client) return showError(ctx, 400, 'The application is no longer registered.');
-    if ((client as unknown as { skipConsent?: boolean }).skipConsent) return approve(ctx, d, userId);
+    if (extra(client).skip_consent) return approve(ctx, d, userId);
 
     const details = d.prompt.details as { missingResourceScopes?: Record<string, string[]> };
     const requested = new Set(Object.values(details.missingResourceScopes ?? {}).flat());
