@@ -32,7 +32,7 @@ export interface StartOptions extends TestConfigOptions {
 
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
   const config = await testConfig(opts);
-  const running = await createServer(config, opts.logger ? { logger: opts.logger } : {});
+  const running = await startRetrying(config, opts.logger ? { logger: opts.logger } : {});
   let n = 0;
   const server: TestServer = {
     ...running,
@@ -62,6 +62,23 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
     },
   };
   return server;
+}
+
+/**
+ * createServer, retried when migration fails with 3F000 (invalid_schema_name) for another schema: Kysely's
+ * table introspection calls has_schema_privilege() over every pg_namespace row, which fails when another
+ * test file drops its schema at that moment.
+ */
+async function startRetrying(config: Config, opts: Parameters<typeof createServer>[1]): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createServer(config, opts);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (attempt >= 8 || e.code !== '3F000' || e.message?.includes(`"${config.db.schema}"`)) throw err;
+      await new Promise((r) => setTimeout(r, 25 * attempt));
+    }
+  }
 }
 
 /** Remove a test schema and the Redis keys under its prefix. */
