@@ -169,6 +169,20 @@ export const envSchema = z.object({
   MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(200),
   /** Milliseconds a send waits for others to share its transaction (0: those arriving in the same tick). */
   MESSAGE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  /** Google service-account JSON key (file path) for Home Graph: enables Report State and Request Sync. */
+  HOMEGRAPH_CREDENTIALS_FILE: z.string().min(1).optional(),
+  /** The same key inline (the JSON text), for platforms that pass secrets as variables. */
+  HOMEGRAPH_CREDENTIALS: z.string().min(1).optional(),
+  /** Home Graph API base URL. */
+  HOMEGRAPH_URL: z.url().default('https://homegraph.googleapis.com'),
+  /** Attempts per Home Graph call (first included) before giving up. */
+  HOMEGRAPH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** First retry delay in milliseconds; doubles per attempt. */
+  HOMEGRAPH_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  /** Wrong smart-home PINs allowed per device before its challenge is locked. */
+  SMARTHOME_PIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Seconds a device's PIN challenge stays locked after too many wrong PINs. */
+  SMARTHOME_PIN_LOCKOUT: seconds.default(900),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -245,6 +259,19 @@ export interface Config {
     readonly batchMax: number;
     readonly batchWindowMs: number;
   };
+  readonly smarthome: {
+    readonly homegraph: {
+      /** Path of the service-account key file, or undefined. */
+      readonly credentialsFile: string | undefined;
+      /** Inline service-account key JSON, or undefined. */
+      readonly credentials: string | undefined;
+      readonly url: string;
+      readonly maxAttempts: number;
+      readonly retryBaseMs: number;
+    };
+    readonly pinMaxAttempts: number;
+    readonly pinLockoutMs: number;
+  };
 }
 
 /** A claim that sets a flag: true when it holds one of `values` (or is boolean true when `values` is empty). */
@@ -304,6 +331,9 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
   }
   if (e.DEVICE_OFFLINE_AFTER <= e.DEVICE_POLL_MAX_WAIT) {
     throw new ConfigError('Invalid configuration:\n  DEVICE_OFFLINE_AFTER: must be longer than DEVICE_POLL_MAX_WAIT (a waiting device stays online)');
+  }
+  if (e.HOMEGRAPH_CREDENTIALS_FILE && e.HOMEGRAPH_CREDENTIALS) {
+    throw new ConfigError('Invalid configuration:\n  HOMEGRAPH_CREDENTIALS: set either HOMEGRAPH_CREDENTIALS or HOMEGRAPH_CREDENTIALS_FILE, not both');
   }
   const keysGenerated = !e.SESSION_KEYS?.length;
   const keys = keysGenerated ? [randomKey()] : e.SESSION_KEYS!;
@@ -379,6 +409,17 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       ratePerMinute: e.MESSAGE_RATE_LIMIT,
       batchMax: e.MESSAGE_BATCH_MAX,
       batchWindowMs: e.MESSAGE_BATCH_WINDOW_MS,
+    },
+    smarthome: {
+      homegraph: {
+        credentialsFile: e.HOMEGRAPH_CREDENTIALS_FILE ? path.resolve(e.HOMEGRAPH_CREDENTIALS_FILE) : undefined,
+        credentials: e.HOMEGRAPH_CREDENTIALS,
+        url: e.HOMEGRAPH_URL,
+        maxAttempts: e.HOMEGRAPH_MAX_ATTEMPTS,
+        retryBaseMs: e.HOMEGRAPH_RETRY_BASE_MS,
+      },
+      pinMaxAttempts: e.SMARTHOME_PIN_MAX_ATTEMPTS,
+      pinLockoutMs: e.SMARTHOME_PIN_LOCKOUT * 1000,
     },
   });
 }
