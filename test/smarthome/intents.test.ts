@@ -88,7 +88,6 @@ interface World {
   svc: SmartHomeService;
   devices: Map<string, SmartDevice>;
   applied: Array<{ deviceId: string; state: JsonObject; commands: readonly ExecutedCommand[] }>;
-  reported: SmartDevice[][];
   revoked: string[];
   links: string[];
   security: MemorySecurity;
@@ -102,7 +101,6 @@ function world(opts: { reporting?: boolean; throwOnList?: boolean } = {}): World
     svc: undefined as never,
     devices,
     applied: [],
-    reported: [],
     revoked: [],
     links: [],
     security: new MemorySecurity(),
@@ -129,7 +127,7 @@ function world(opts: { reporting?: boolean; throwOnList?: boolean } = {}): World
       linked: async (u, g) => void w.links.push(`linked:${u}:${g}`),
       unlinked: async (u, g) => void w.links.push(`unlinked:${u}:${g}`),
     },
-    reporter: { enabled: opts.reporting ?? true, reportState: (_u, ds) => void w.reported.push([...ds]) },
+    reporter: { enabled: opts.reporting ?? true },
     revokeGrant: async (g) => void w.revoked.push(g),
     challengeLimits: { maxAttempts: 3, lockoutMs: 60_000 },
     logger: pino({ level: 'silent' }),
@@ -239,12 +237,10 @@ describe('EXECUTE', () => {
       deviceId: 'light-1',
       state: { on: true, brightness: 40, color: { temperatureK: 2700 } },
       commands: [
-        { command: 'action.devices.commands.OnOff', params: { on: true }, text: 'on' },
-        { command: 'action.devices.commands.BrightnessAbsolute', params: { brightness: 40 }, text: '40' },
+        { command: 'action.devices.commands.OnOff', params: { on: true } },
+        { command: 'action.devices.commands.BrightnessAbsolute', params: { brightness: 40 } },
       ],
     }]);
-    assert.equal(w.reported.length, 1);
-    assert.deepEqual(w.reported[0]!.map((d) => [d.id, d.state]), [['light-1', { on: true, brightness: 40, color: { temperatureK: 2700 } }]]);
   });
 
   it('F4: partial failure, one device offline', async () => {
@@ -262,7 +258,6 @@ describe('EXECUTE', () => {
     const res = await w.svc.fulfill(caller, exec('req-exec-3', [{ devices: [{ id: 'thermo-1' }], execution: [{ command: 'action.devices.commands.ThermostatTemperatureSetpoint', params: { thermostatTemperatureSetpoint: 45 } }] }]));
     assert.deepEqual(res, { requestId: 'req-exec-3', payload: { commands: [{ ids: ['thermo-1'], status: 'ERROR', errorCode: 'valueOutOfRange', debugString: 'setpoint 45 outside 10..32 C' }] } });
     assert.equal(w.applied.length, 0);
-    assert.equal(w.reported.length, 0);
   });
 
   it('several command groups and executions; identical outcomes grouped; unknown ids → deviceNotFound', async () => {
@@ -279,8 +274,12 @@ describe('EXECUTE', () => {
       { ids: ['thermo-1'], status: 'SUCCESS', states: { online: true, thermostatMode: 'cool', thermostatTemperatureSetpoint: 20 } },
     ]);
     const l3 = w.applied.find((a) => a.deviceId === 'light-3')!;
-    assert.deepEqual(l3.commands.map((c) => [c.command.split('.').pop(), c.text]), [['OnOff', 'on'], ['BrightnessAbsolute', '70'], ['BrightnessRelative', '80']]);
-    assert.deepEqual(w.reported[0]!.map((d) => d.id).sort(), ['light-1', 'light-3', 'thermo-1']);
+    assert.deepEqual(l3.commands, [
+      { command: 'action.devices.commands.OnOff', params: { on: true } },
+      { command: 'action.devices.commands.BrightnessAbsolute', params: { brightness: 70 } },
+      { command: 'action.devices.commands.BrightnessRelative', params: { brightnessRelativePercent: 10 } },
+    ]);
+    assert.deepEqual(l3.state, { on: true, brightness: 80 });
   });
 
   it('a device applies all of its executions or none', async () => {
@@ -308,13 +307,6 @@ describe('EXECUTE', () => {
       { ids: ['light-1'], status: 'ERROR', errorCode: 'transientError' },
       { ids: ['light-3'], status: 'SUCCESS', states: { online: true, on: true } },
     ]);
-  });
-
-  it('no Report State for devices that do not report, or when not configured', async () => {
-    const w = world({ reporting: false });
-    await w.svc.fulfill(caller, exec('nr', [{ devices: [{ id: 'light-1' }], execution: [{ command: 'action.devices.commands.OnOff', params: { on: false } }] }]));
-    assert.equal(w.applied.length, 1);
-    assert.equal(w.reported.length, 0);
   });
 
   it('malformed EXECUTE payloads → hardError with empty commands', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { commandMessageText, executeCommand, projectState, SUPPORTED_TRAITS, type TraitDevice } from '../../src/domain/smarthome/traits.ts';
+import { executeCommand, projectState, SUPPORTED_TRAITS, type TraitDevice } from '../../src/domain/smarthome/traits.ts';
 
 const T = (s: string) => `action.devices.traits.${s}`;
 const C = (s: string) => `action.devices.commands.${s}`;
@@ -207,15 +207,5 @@ describe('traits: QUERY projection', () => {
   it('passes through reported states of traits it does not model', () => {
     const sensor = dev('SENSOR', ['SensorState', 'OnOff'], {}, { on: true, currentSensorStateData: [{ name: 'AirQuality', currentSensorState: 'good' }], brightness: 3 });
     assert.deepEqual(projectState(sensor), { on: true, currentSensorStateData: [{ name: 'AirQuality', currentSensorState: 'good' }] });
-  });
-});
-
-describe('command message text (the seed rule)', () => {
-  it('on/off, brightness, otherwise empty', () => {
-    assert.equal(commandMessageText(C('OnOff'), { on: true }), 'on');
-    assert.equal(commandMessageText(C('OnOff'), { on: false }), 'off');
-    assert.equal(commandMessageText(C('BrightnessAbsolute'), { brightness: 65 }), '65');
-    assert.equal(commandMessageText(C('BrightnessRelative'), { brightness: 70 }), '70');
-    assert.equal(commandMessageText(C('ColorAbsolute'), { color: { spectrumRgb: 1 } }), '');
   });
 });

@@ -7,15 +7,13 @@ import type { Logger } from '../../logger.ts';
 import { DEFAULT_SECURITY, requiredChallenge, verifyChallenge, type ChallengeLimits, type DeviceSecurity, type SecurityStore } from './challenge.ts';
 import { envelopeSchema, executePayloadSchema, INTENTS, queryPayloadSchema, type ExecutePayload } from './smarthome.schemas.ts';
 import type { ExecuteResult, JsonObject, SmartDevice, SyncDevice } from './smarthome.types.ts';
-import { commandMessageText, executeCommand, projectState, traitState } from './traits.ts';
+import { executeCommand, projectState, traitState } from './traits.ts';
 
 /** One executed command, as the device will receive it. */
 export interface ExecutedCommand {
   /** Full command name (`action.devices.commands.OnOff`). */
   command: string;
   params: JsonObject;
-  /** The seed's message text: `on`/`off`, the brightness, or empty. */
-  text: string;
 }
 
 /** What the intents need from the device registry. */
@@ -25,8 +23,9 @@ export interface SmartHomeDevicePort {
   /** The user's devices among `ids` (others' and unknown ids are simply absent). */
   findForUser(userId: string, ids: readonly string[]): Promise<SmartDevice[]>;
   /**
-   * Store the device's new state and create one command message per executed command (topic
-   * `<device_id>/<command>`), atomically.
+   * Create one command message per executed command (topic `<device_id>/<command>`, the seed's text, the
+   * params as payload) and store the device's expected new state. Changed state reaches Home Graph through
+   * the devices feature's `device.state.reported` event.
    */
   applyCommands(userId: string, deviceId: string, state: JsonObject, commands: readonly ExecutedCommand[]): Promise<void>;
 }
@@ -39,11 +38,10 @@ export interface LinkStore {
   unlinked(userId: string, grantId: string | undefined): Promise<void>;
 }
 
-/** Where changed device states go (Home Graph). Never awaited by an intent. */
+/** Whether Report State is configured. */
 export interface StateReporter {
-  /** True when Report State is configured: SYNC then says `willReportState`. */
+  /** True when Home Graph credentials are configured: SYNC then says `willReportState`. */
   readonly enabled: boolean;
-  reportState(userId: string, devices: readonly SmartDevice[]): void;
 }
 
 export interface SmartHomeServiceDeps {
@@ -142,7 +140,7 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
     return [...work.values()];
   }
 
-  async function executeOne(caller: FulfillmentCaller, w: DeviceWork, d: SmartDevice | undefined, security: Map<string, DeviceSecurity>): Promise<{ result: Omit<ExecuteResult, 'ids'>; changed?: SmartDevice }> {
+  async function executeOne(caller: FulfillmentCaller, w: DeviceWork, d: SmartDevice | undefined, security: Map<string, DeviceSecurity>): Promise<{ result: Omit<ExecuteResult, 'ids'> }> {
     if (!d) return { result: { status: 'ERROR', errorCode: 'deviceNotFound' } };
     if (!d.online) return { result: { status: 'ERROR', errorCode: 'deviceOffline' } };
     // Run every execution on a working copy first: a device applies all of them or none.
@@ -154,7 +152,7 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
       if (!r.ok) return { result: { status: 'ERROR', errorCode: r.errorCode, ...(r.debugString ? { debugString: r.debugString } : {}) } };
       state = r.state;
       touched.add(r.trait);
-      executed.push({ command: e.command, params: e.params, text: commandMessageText(e.command, state) });
+      executed.push({ command: e.command, params: e.params });
     }
     const touchedState = (s: JsonObject): JsonObject => {
       const out: JsonObject = { online: true };
@@ -187,7 +185,7 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
       log.error({ err, deviceId: d.id }, 'storing an executed command failed');
       return { result: { status: 'ERROR', errorCode: 'transientError' } };
     }
-    return { result: { status: 'SUCCESS', states: touchedState(state) }, changed: { ...d, state } };
+    return { result: { status: 'SUCCESS', states: touchedState(state) } };
   }
 
   async function execute(caller: FulfillmentCaller, requestId: string, raw: unknown): Promise<JsonObject> {
@@ -207,8 +205,6 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
       if (g) g.ids.push(work[i]!.id);
       else groups.set(key, { ids: [work[i]!.id], ...result });
     });
-    const changed = outcomes.flatMap((o) => (o.changed && willReportState(o.changed) ? [o.changed] : []));
-    if (changed.length) deps.reporter.reportState(caller.userId, changed);
     return { requestId, payload: { commands: [...groups.values()] } };
   }
 

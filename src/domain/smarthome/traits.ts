@@ -525,14 +525,3 @@ export function executeCommand(device: TraitDevice, command: string, params: unk
   if (!r.ok) return r;
   return { ok: true, trait, state: { ...device.state, ...r.patch } };
 }
-
-/**
- * The text of the device command message (the seed's rule): `on`/`off` for OnOff, the new brightness for
- * Brightness commands, empty otherwise (the full params travel in the message payload).
- */
-export function commandMessageText(command: string, newState: JsonObject): string {
-  const c = shortName(command, COMMAND_PREFIX);
-  if (c === 'OnOff') return newState.on === true ? 'on' : 'off';
-  if ((c === 'BrightnessAbsolute' || c === 'BrightnessRelative') && isNum(newState.brightness)) return String(newState.brightness);
-  return '';
-}
