@@ -14,6 +14,7 @@ import type { DeviceService } from './domain/devices/device.service.ts';
 import type { OAuthService } from './domain/oauth/oauth.service.ts';
 import type { ConversationService } from './domain/messaging/conversation.service.ts';
 import type { MessageService } from './domain/messaging/message.service.ts';
+import type { SmartHome } from './domain/smarthome/smarthome.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
 import type { PubSub } from './infra/pubsub.ts';
@@ -30,6 +31,7 @@ export interface Services {
   oauth: OAuthService;
   conversations: ConversationService;
   messages: MessageService;
+  smarthome: SmartHome;
 }
 
 export interface AppContext {

@@ -19,6 +19,7 @@ import { pollErrorEnvelope, registerDeviceRoutes } from './http/routes/devices.r
 import { registerOAuthRoutes } from './http/routes/oauth.routes.ts';
 import { registerMessagingRoutes } from './http/routes/messaging.routes.ts';
 import { registerUserRoutes } from './http/routes/users.routes.ts';
+import { registerSmartHomeRoutes } from './http/routes/smarthome.routes.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { AppError, NotFoundError } from './errors.ts';
 
@@ -78,6 +79,7 @@ export function createApp(app: AppContext): BuiltApp {
   registerOAuthRoutes(api, app);
   registerUserRoutes(api, app);
   registerMessagingRoutes(api, app);
+  registerSmartHomeRoutes(api, app);
 
   // Wraps the router so it sees allowedMethods' 405 (set on the way back) instead of turning it into a 404.
   koa.use(async (ctx, next) => {

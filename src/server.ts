@@ -19,8 +19,10 @@ import { startMessageCleanup } from './domain/devices/message-cleanup.ts';
 import { createOAuthService } from './domain/oauth/oauth.service.ts';
 import { createConversationService } from './domain/messaging/conversation.service.ts';
 import { createMessageService } from './domain/messaging/message.service.ts';
+import { createSmartHome, homegraphNotFoundHandler } from './domain/smarthome/smarthome.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
+import { homeGraphFromConfig } from './infra/homegraph.ts';
 import { createPubSub } from './infra/pubsub.ts';
 import { createLimiterFactory } from './infra/rate-limit.ts';
 import { createRedis } from './infra/redis.ts';
@@ -90,6 +92,18 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     });
     // Sends already queued commit before the database closes.
     closers.push(() => messages.drain());
+    const homegraph = homeGraphFromConfig(config.smarthome.homegraph, logger, homegraphNotFoundHandler(db.db, logger));
+    closers.push(() => homegraph.close());
+    const smarthome = createSmartHome({
+      db: db.db,
+      events,
+      devices,
+      deviceMessages,
+      homegraph,
+      revokeGrant: (grantId, userId) => oauth.revokeGrant(grantId, { userId }),
+      challengeLimits: { maxAttempts: config.smarthome.pinMaxAttempts, lockoutMs: config.smarthome.pinLockoutMs },
+      logger,
+    });
 
     const app: AppContext = {
       config,
@@ -103,7 +117,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: oauthServer.bearer,
       oauthServer,
-      services: { users, identities, devices, deviceMessages, oauth, conversations, messages },
+      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.

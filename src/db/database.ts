@@ -161,6 +161,26 @@ export type ConversationRow = Selectable<ConversationsTable>;
 export type MemberRow = Selectable<ConversationMembersTable>;
 export type MessageRow = Selectable<MessagesTable>;
 
+export interface SmarthomeDevicesTable {
+  owner_id: string;
+  device_id: string;
+  challenge: Generated<'auto' | 'ack' | 'pin'>;
+  pin_hash: string | null;
+  failed_attempts: Generated<number>;
+  locked_until: Timestamp | null;
+  default_names: ColumnType<string[], string | undefined, string>;
+  device_info: ColumnType<Record<string, string> | null, string | null | undefined, string | null>;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface SmarthomeLinksTable {
+  grant_id: string;
+  user_id: string;
+  linked_at: GeneratedTimestamp;
+  unlinked_at: Timestamp | null;
+  homegraph_missing_at: Timestamp | null;
+}
+
 export interface Database {
   users: UsersTable;
   user_identities: UserIdentitiesTable;
@@ -172,6 +192,8 @@ export interface Database {
   conversations: ConversationsTable;
   conversation_members: ConversationMembersTable;
   messages: MessagesTable;
+  smarthome_devices: SmarthomeDevicesTable;
+  smarthome_links: SmarthomeLinksTable;
 }
 
 /** A Kysely handle or an open transaction: repositories accept either. */

@@ -9,6 +9,7 @@
  * user: never linked, or disconnected) stops retrying and is passed to `onNotFound`.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { importPKCS8, SignJWT } from 'jose';
 import type { Logger } from '../logger.ts';
 
@@ -260,4 +261,32 @@ export function parseServiceAccountKey(json: string, where: string): ServiceAcco
     ...(typeof k.private_key_id === 'string' ? { private_key_id: k.private_key_id } : {}),
     ...(k.token_uri ? { token_uri: k.token_uri } : {}),
   };
+}
+
+/**
+ * The Home Graph client the configuration asks for: a real one when a service-account key is configured
+ * (read from HOMEGRAPH_CREDENTIALS_FILE or HOMEGRAPH_CREDENTIALS), `disabledHomeGraph` otherwise. Throws
+ * at start when the key cannot be read or is not a service-account key.
+ */
+export function homeGraphFromConfig(
+  cfg: { credentialsFile: string | undefined; credentials: string | undefined; url: string; maxAttempts: number; retryBaseMs: number },
+  logger: Logger,
+  onNotFound?: (agentUserId: string) => void,
+): HomeGraphClient {
+  let key: ServiceAccountKey;
+  if (cfg.credentialsFile) {
+    let text: string;
+    try {
+      text = readFileSync(cfg.credentialsFile, 'utf8');
+    } catch (err) {
+      throw new Error(`HOMEGRAPH_CREDENTIALS_FILE: cannot read ${cfg.credentialsFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    key = parseServiceAccountKey(text, 'HOMEGRAPH_CREDENTIALS_FILE');
+  } else if (cfg.credentials) {
+    key = parseServiceAccountKey(cfg.credentials, 'HOMEGRAPH_CREDENTIALS');
+  } else {
+    logger.info('Home Graph not configured: Report State and Request Sync are off, SYNC says willReportState false');
+    return disabledHomeGraph;
+  }
+  return createHomeGraphClient({ key, baseUrl: cfg.url, maxAttempts: cfg.maxAttempts, retryBaseMs: cfg.retryBaseMs, logger, ...(onNotFound ? { onNotFound } : {}) });
 }

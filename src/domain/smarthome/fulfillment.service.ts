@@ -49,8 +49,8 @@ export interface SmartHomeServiceDeps {
   security: SecurityStore;
   links: LinkStore;
   reporter: StateReporter;
-  /** Revoke one OAuth grant (its access and refresh tokens). */
-  revokeGrant(grantId: string): Promise<void>;
+  /** Revoke one OAuth grant of the user (its access and refresh tokens). */
+  revokeGrant(grantId: string, userId: string): Promise<void>;
   challengeLimits: ChallengeLimits;
   logger: Logger;
   now?: () => Date;
@@ -209,7 +209,7 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
   }
 
   async function disconnect(caller: FulfillmentCaller): Promise<JsonObject> {
-    if (caller.grantId) await deps.revokeGrant(caller.grantId);
+    if (caller.grantId) await deps.revokeGrant(caller.grantId, caller.userId);
     await deps.links.unlinked(caller.userId, caller.grantId);
     return {};
   }

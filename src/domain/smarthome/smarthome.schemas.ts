@@ -50,19 +50,29 @@ export const executePayloadSchema = z.object({
 export type QueryPayload = z.output<typeof queryPayloadSchema>;
 export type ExecutePayload = z.output<typeof executePayloadSchema>;
 
-/** Body of `PUT /api/smarthome/devices/:deviceId/security`. */
-export const securityInputSchema = z
+const googleName = z.string().trim().min(1).max(100);
+const infoField = z.string().trim().min(1).max(100);
+
+/** Body of `PATCH /api/smarthome/devices/:deviceId/`: what Google sees beyond the registry, and the challenge. */
+export const settingsInputSchema = z
   .object({
-    challenge: z.enum(['auto', 'ack', 'pin']),
+    /** `auto`: locks, doors, garages, gates, windows (and camera power) ask for the PIN, or an ack without one. */
+    challenge: z.enum(['auto', 'ack', 'pin']).optional(),
+    /** 4–8 digits; null removes it. Stored hashed; never sent to Google. */
     pin: z
       .string()
-      .regex(/^\d{4,8}$/, '4 to 8 digits')
+      .regex(/^\d{4,8}$/, 'must be 4 to 8 digits')
+      .nullable()
+      .optional(),
+    default_names: z.array(googleName).max(10).optional(),
+    device_info: z
+      .object({ manufacturer: infoField.optional(), model: infoField.optional(), hw_version: infoField.optional(), sw_version: infoField.optional() })
+      .strict()
       .nullable()
       .optional(),
   })
-  .strict()
-  .refine((v) => v.challenge !== 'pin' || typeof v.pin === 'string', { message: 'a PIN is required for the pin challenge', path: ['pin'] });
+  .strict();
 
-export type SecurityInput = z.output<typeof securityInputSchema>;
+export type SettingsInput = z.output<typeof settingsInputSchema>;
 
 export const deviceIdParamsSchema = z.object({ deviceId: z.string().min(1).max(256) });
