@@ -18,7 +18,12 @@ export async function migrateToLatest(db: Kysely<any>, logger: Logger, schema = 
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
     ...(schema !== 'public' ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's migrator lists the tables of every schema; a schema dropped meanwhile by another process
+  // (parallel test runs on one database) fails that listing with 3F000. Nothing was applied: try again.
+  for (let attempt = 1; attempt <= 5 && (error as { code?: string } | undefined)?.code === '3F000'; attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   const applied: string[] = [];
   for (const r of results ?? []) {
     if (r.status === 'Success') {
