@@ -31,6 +31,8 @@ export class BenchContext {
   readonly id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly schema: string;
   readonly redisPrefix: string;
+  /** One signing key for every SUT start: sessions and OAuth tokens made by fixtures stay valid. */
+  readonly sessionKey = `bench-${randomBytes(24).toString('hex')}`;
   readonly rows: Row[] = [];
   /** Raw per-run results, keyed by scenario, written to the JSON file. */
   readonly raw: Record<string, unknown[]> = {};
@@ -39,6 +41,7 @@ export class BenchContext {
   private readonly running = new Set<Child>();
   private readonly extraPrefixes: string[] = [];
   private n = 0;
+  private sutPort: number | null = null;
   /** Cached SUT fixtures (users, conversations, tokens…), created once per invocation. */
   fixtures: Record<string, unknown> = {};
   /** Which product features the SUT build has. */
@@ -87,7 +90,9 @@ export class BenchContext {
 
   /** The product, started as in production: PostgreSQL, Redis (adapter on), NODE_ENV=production. */
   async startSut(opts: ContenderOptions = {}): Promise<Child> {
-    const port = await freePort();
+    // One port for every start: the OAuth issuer and token audience derive from PUBLIC_URL, so fixtures'
+    // tokens only stay valid on the same URL.
+    const port = (this.sutPort ??= await freePort());
     return this.start(
       'sut',
       path.join(SERVERS, 'sut.ts'),
@@ -102,7 +107,7 @@ export class BenchContext {
         DATABASE_SCHEMA: this.schema,
         REDIS_URL: this.env.redisUrl,
         REDIS_PREFIX: this.redisPrefix,
-        SESSION_KEYS: `bench-${randomBytes(24).toString('hex')}`,
+        SESSION_KEYS: this.sessionKey,
         MIGRATE_ON_START: 'true',
         ...this.profile.sutEnv,
         ...opts.env,

@@ -11,7 +11,7 @@ import { encode, newHistogram, recordMs, type Histogram } from '../lib/hist.ts';
 import { serveRpc } from '../lib/proc.ts';
 import type { GeneratorHealth } from '../lib/stats.ts';
 import { EioSocket, eventPayload } from './eio-client.ts';
-import { conversationOf, deliveredUpTo, readStamp, stampedBody } from './protocol.ts';
+import { conversationOf, deliveredUpTo, readStamp, readTextStamp, stampedBody } from './protocol.ts';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -537,13 +537,13 @@ async function park(p: ParkParams) {
     request(url, agent, spec, String(i), p.timeoutMs).then(
       (r) => {
         const t = now();
-        const s = readStamp(r.body);
+        const s = readStamp(r.body)?.[0] ?? readTextStamp(r.body);
         if (r.status !== 200) {
           state.errors++;
           if (state.errorSamples.length < 3) state.errorSamples.push(`${r.status} ${r.body.slice(0, 200)}`);
-        } else if (s) {
+        } else if (s !== null) {
           state.woken++;
-          recordMs(hist, t - s[0]);
+          recordMs(hist, t - s);
         } else state.empty++;
       },
       (err: Error) => {

@@ -53,3 +53,12 @@ export function deliveredUpTo(m: Record<string, unknown>): Array<[string, number
   return out;
 }
 
+
+/**
+ * The intended creation time of a device command, which the benchmark sends as a BrightnessAbsolute
+ * value and the seed's poll format returns as the message `text`; null when absent.
+ */
+export function readTextStamp(body: string): number | null {
+  const m = /"text":"(\d{10,}(?:\.\d+)?)"/.exec(body);
+  return m ? Number(m[1]) : null;
+}
