@@ -18,7 +18,7 @@ export interface Profile {
   s1: { rooms10: number; bigRoom: number; knee: KneePlan; bigKnee: KneePlan };
   s2: { fractions: number[] };
   s3: { steps: number[] };
-  s4: { durationSec: number; connections: number; getPipelining: number; postPipelining: number; pgSeconds: number; seedMessages: number };
+  s4: { warmupSec: number; durationSec: number; connections: number; getPipelining: number; postPipelining: number; pgSeconds: number; seedMessages: number };
   s5: { durationSec: number; parked: number; wakeRate: number; waitSec: number };
   s6: { rate: number; devices: number };
   /** Environment for the SUT (limits that a benchmark must lift to measure the server, not its limiter). */
@@ -54,7 +54,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     },
     s2: { fractions: [0.25, 0.5, 0.8] },
     s3: { steps: [0, 400, 800, 1200] },
-    s4: { durationSec: 3, connections: 100, getPipelining: 10, postPipelining: 1, pgSeconds: 3, seedMessages: 60 },
+    s4: { warmupSec: 1, durationSec: 3, connections: 100, getPipelining: 1, postPipelining: 1, pgSeconds: 3, seedMessages: 60 },
     s5: { durationSec: 3, parked: 1000, wakeRate: 500, waitSec: 25 },
     s6: { rate: 500, devices: 20 },
     sutEnv: LIFTED_LIMITS,
@@ -74,7 +74,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     },
     s2: { fractions: [0.25, 0.5, 0.8] },
     s3: { steps: [0, 2000, 4000, 6000, 8000] },
-    s4: { durationSec: 10, connections: 100, getPipelining: 10, postPipelining: 1, pgSeconds: 10, seedMessages: 200 },
+    s4: { warmupSec: 3, durationSec: 10, connections: 100, getPipelining: 1, postPipelining: 1, pgSeconds: 10, seedMessages: 200 },
     s5: { durationSec: 10, parked: 10_000, wakeRate: 1000, waitSec: 50 },
     s6: { rate: 500, devices: 50 },
     sutEnv: LIFTED_LIMITS,

@@ -360,13 +360,14 @@ interface CannonParams {
   requests: RequestSpec[];
   connections: number;
   pipelining: number;
+  /** Discarded first round (connections opened, caches and JIT warm). */
+  warmupSec: number;
   durationSec: number;
   tag: string;
 }
 
 async function cannon(p: CannonParams) {
   let n = 0;
-  const meter = healthMeter();
   const reqs = p.requests.map((r) => {
     const base = { method: r.method as autocannon.Request['method'], path: r.path, headers: r.headers, body: r.body };
     if (!r.unique) return base;
@@ -383,6 +384,9 @@ async function cannon(p: CannonParams) {
       },
     };
   });
+  const opts = { url: p.url, connections: p.connections, pipelining: p.pipelining, requests: reqs, timeout: 10 };
+  if (p.warmupSec > 0) await autocannon({ ...opts, duration: Math.min(p.warmupSec, 60) });
+  const meter = healthMeter();
   const result = await autocannon({
     url: p.url,
     connections: p.connections,

@@ -42,7 +42,11 @@ const nums = (xs: Array<number | null | undefined>) => xs.filter((x): x is numbe
 
 async function cannon(ctx: BenchContext, url: string, requests: RequestSpec[], pipelining: number, label: string): Promise<CannonResult & { invalid: string | null }> {
   const p = ctx.profile.s4;
-  const r = await ctx.gen.call<CannonResult>('cannon', { url, requests, connections: p.connections, pipelining, durationSec: p.durationSec, tag: ctx.tag('c') }, (p.durationSec + 60) * 1000);
+  const r = await ctx.gen.call<CannonResult>(
+    'cannon',
+    { url, requests, connections: p.connections, pipelining, warmupSec: p.warmupSec, durationSec: p.durationSec, tag: ctx.tag('c') },
+    (p.warmupSec + p.durationSec + 60) * 1000,
+  );
   const invalid = generatorSaturation(r.health);
   const bad = r.non2xx || r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} errors: ${JSON.stringify(r.statusCodes ?? {})})` : '';
   ctx.log(`  ${label}: ${r.reqPerSec} req/s, p99 ${r.latencyMs.p99} ms, generator CPU ${(r.health.cpu * 100).toFixed(0)} %${bad}${invalid ? ` [INVALID: ${invalid}]` : ''}`);
