@@ -120,6 +120,17 @@ describe('Google Smart Home fulfillment over HTTP', () => {
   });
 
   describe('SYNC', () => {
+    it('answers with and without the trailing slash', async () => {
+      const res = await fetch(new URL('/smarthome/fulfillment', srv.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ requestId: 'slash', inputs: [{ intent: 'action.devices.SYNC' }] }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.equal(((await res.json()) as any).requestId, 'slash');
+    });
+
     it('F1: the user\'s devices in Google format, agentUserId = user id', async () => {
       const res = await fulfill(srv, token, { requestId: 'req-sync-1', inputs: [{ intent: 'action.devices.SYNC' }] });
       assert.equal(res.status, 200);

@@ -39,6 +39,7 @@ function present(deviceId: string, row: repo.DeviceSettingsRow | undefined): Sma
   };
 }
 
+/** Build the settings service (owner checks go through the device registry). */
 export function createSmartHomeSettingsService(deps: SettingsServiceDeps) {
   const { db } = deps;
 

@@ -49,8 +49,3 @@ export interface ExecuteResult {
   debugString?: string;
   challengeNeeded?: { type: ChallengeType };
 }
-
-export interface IntentResponse {
-  requestId?: string;
-  payload: JsonObject;
-}

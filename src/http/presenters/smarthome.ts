@@ -15,6 +15,7 @@ export const smartHomeSettingsSchema = z
   })
   .meta({ id: 'SmartHomeDeviceSettings' });
 
+/** The public JSON of a device's settings (`has_pin`, never the PIN). */
 export function presentSmartHomeSettings(s: SmartHomeSettings): z.infer<typeof smartHomeSettingsSchema> {
   const i = s.deviceInfo;
   return {

@@ -12,6 +12,7 @@ import { UnauthenticatedError } from '../../errors.ts';
 import type { Api } from '../api.ts';
 import { presentSmartHomeSettings, smartHomeSettingsSchema } from '../presenters/smarthome.ts';
 
+/** Register the fulfillment webhook and the device settings routes. */
 export function registerSmartHomeRoutes(api: Api, app: AppContext): void {
   const smarthome = app.services.smarthome;
   // Google's own traffic is modest; this only stops a leaked token from hammering the database.
@@ -19,7 +20,7 @@ export function registerSmartHomeRoutes(api: Api, app: AppContext): void {
 
   api.route({
     method: 'post',
-    path: '/smarthome/fulfillment/',
+    path: '/smarthome/fulfillment',
     summary: 'Google Smart Home fulfillment (SYNC, QUERY, EXECUTE, DISCONNECT)',
     description:
       "Google's cloud-to-cloud intent webhook. Bearer token with scope `smarthome` (from account linking). " +
@@ -40,7 +41,7 @@ export function registerSmartHomeRoutes(api: Api, app: AppContext): void {
 
   api.route({
     method: 'get',
-    path: '/api/smarthome/devices/:deviceId/',
+    path: '/api/smarthome/devices/:deviceId',
     summary: "A device's Google settings",
     tags: ['smarthome'],
     auth: { scope: 'devices' },
@@ -52,7 +53,7 @@ export function registerSmartHomeRoutes(api: Api, app: AppContext): void {
 
   api.route({
     method: 'patch',
-    path: '/api/smarthome/devices/:deviceId/',
+    path: '/api/smarthome/devices/:deviceId',
     summary: "Change a device's Google settings (challenge, PIN, default names, hardware info)",
     description: 'The PIN is stored hashed and never returned or sent to Google. Changing names or hardware info asks Google to sync.',
     tags: ['smarthome'],
