@@ -15,6 +15,7 @@ import type { OAuthService } from './domain/oauth/oauth.service.ts';
 import type { ConversationService } from './domain/messaging/conversation.service.ts';
 import type { MessageService } from './domain/messaging/message.service.ts';
 import type { SmartHome } from './domain/smarthome/smarthome.ts';
+import type { AuditService } from './domain/audit/audit.service.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
 import type { PubSub } from './infra/pubsub.ts';
@@ -32,6 +33,7 @@ export interface Services {
   conversations: ConversationService;
   messages: MessageService;
   smarthome: SmartHome;
+  audit: AuditService;
 }
 
 export interface AppContext {

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import helmet from 'koa-helmet';
 import type { AppContext } from './app-context.ts';
 import { createSessionMiddleware } from './auth/session.ts';
+import { registerAdminRoutes } from './http/admin/admin.ts';
 import { Api } from './http/api.ts';
 import './http/context.ts';
 import { authenticate } from './http/middleware/auth.ts';
@@ -80,6 +81,7 @@ export function createApp(app: AppContext): BuiltApp {
   registerUserRoutes(api, app);
   registerMessagingRoutes(api, app);
   registerSmartHomeRoutes(api, app);
+  registerAdminRoutes(api, app);
 
   // Wraps the router so it sees allowedMethods' 405 (set on the way back) instead of turning it into a 404.
   koa.use(async (ctx, next) => {

@@ -20,6 +20,7 @@ import { createOAuthService } from './domain/oauth/oauth.service.ts';
 import { createConversationService } from './domain/messaging/conversation.service.ts';
 import { createMessageService } from './domain/messaging/message.service.ts';
 import { createSmartHome, homegraphNotFoundHandler } from './domain/smarthome/smarthome.ts';
+import { createAuditService } from './domain/audit/audit.service.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
 import { homeGraphFromConfig } from './infra/homegraph.ts';
@@ -104,6 +105,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       challengeLimits: { maxAttempts: config.smarthome.pinMaxAttempts, lockoutMs: config.smarthome.pinLockoutMs },
       logger,
     });
+    const audit = createAuditService({ db: db.db });
 
     const app: AppContext = {
       config,
@@ -117,14 +119,16 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: oauthServer.bearer,
       oauthServer,
-      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome },
+      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome, audit },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.
-    events.on('user.deactivated', async ({ userId }) => {
+    const endUserSessions = async ({ userId }: { userId: string }) => {
       const ids = await sessions.destroyUserSessions(userId);
       for (const sessionId of ids) await events.emit('session.ended', { sessionId, userId });
-    });
+    };
+    events.on('user.deactivated', endUserSessions);
+    events.on('user.password_reset', endUserSessions);
     // ...and every OAuth grant and token of the user (the bearer check also refuses inactive users).
     events.on('user.deactivated', async ({ userId }) => void (await oauth.revokeUserGrants(userId)));
     if (config.oauth.cleanupInterval > 0) {

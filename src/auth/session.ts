@@ -3,10 +3,11 @@
  * cookie holding only a 256-bit random id, rolling idle timeout and an absolute lifetime. Tokens never go
  * to the browser.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import createSession from 'koa-session';
 import type { Config } from '../config.ts';
+import { ForbiddenError } from '../errors.ts';
 import type { EventBus } from '../infra/events.ts';
 import type { User } from '../domain/users/user.types.ts';
 import type { SessionData, SessionStore } from './session-store.ts';
@@ -78,4 +79,14 @@ export function formCsrfToken(ctx: Koa.Context): string {
   const session = ctx.session!;
   session.csrf ??= randomBytes(32).toString('base64url');
   return session.csrf;
+}
+
+/**
+ * Check the CSRF synchroniser token a form sent against the session's (constant time). Throws
+ * ForbiddenError `csrf_token` when it is missing or wrong.
+ */
+export function verifyFormCsrfToken(ctx: Koa.Context, token: unknown): void {
+  const expected = ctx.session?.csrf;
+  const ok = !!expected && typeof token === 'string' && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
+  if (!ok) throw new ForbiddenError('The form has expired or was not sent by this site; reload and try again', 'csrf_token');
 }

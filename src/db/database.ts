@@ -181,6 +181,21 @@ export interface SmarthomeLinksTable {
   homegraph_missing_at: Timestamp | null;
 }
 
+export interface AuditLogTable {
+  /** bigint identity; read as a JS number (int8 parsing is configured for pg and PGlite). */
+  id: Generated<number>;
+  at: GeneratedTimestamp;
+  actor_id: string | null;
+  actor_email: Generated<string>;
+  action: string;
+  target_type: string;
+  target_id: Generated<string>;
+  summary: Generated<string>;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export type AuditRow = Selectable<AuditLogTable>;
+
 export interface Database {
   users: UsersTable;
   user_identities: UserIdentitiesTable;
@@ -194,6 +209,7 @@ export interface Database {
   messages: MessagesTable;
   smarthome_devices: SmarthomeDevicesTable;
   smarthome_links: SmarthomeLinksTable;
+  audit_log: AuditLogTable;
 }
 
 /** A Kysely handle or an open transaction: repositories accept either. */

@@ -12,6 +12,8 @@ import type { Logger } from '../logger.ts';
 export interface AppEvents {
   /** A user was deactivated: end their sessions, sockets and tokens. */
   'user.deactivated': { userId: string };
+  /** Staff set a new password for a user: end their sessions. */
+  'user.password_reset': { userId: string };
   /** A browser session ended (sign-out, expiry noticed, or revoked). */
   'session.ended': { sessionId: string; userId: string };
   /** The access (and refresh) tokens of an OAuth grant were revoked: sockets opened with them end. */

@@ -66,3 +66,51 @@ export async function listUsers(db: Db, f: { email?: string; id?: string; offset
   ]);
   return { count: Number(countRow.n), rows };
 }
+
+export interface UserListQuery {
+  q: string;
+  active: boolean | null;
+  staff: boolean | null;
+  sort: 'email' | 'created' | 'last_login';
+  desc: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** Escape LIKE wildcards in user input. */
+function likePattern(s: string): string {
+  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Search and page users (staff lists). Free text matches email, names and phone number; sorting is on
+ * indexed columns (lower(email), created_at, last_login) with the id as tie-breaker.
+ */
+export async function searchUsers(db: Db, q: UserListQuery): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll();
+  if (q.active !== null) query = query.where('is_active', '=', q.active);
+  if (q.staff !== null) query = query.where('is_staff', '=', q.staff);
+  if (q.q) {
+    const like = likePattern(q.q);
+    const digits = q.q.replace(/[\s.\-()]/g, '');
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`lower(email)`, 'like', likePattern(q.q.toLowerCase())),
+        eb('first_name', 'ilike', like),
+        eb('last_name', 'ilike', like),
+        eb('display_name', 'ilike', like),
+        ...(digits ? [eb('phone_number', 'like', likePattern(digits))] : []),
+      ]),
+    );
+  }
+  const dir = q.desc ? 'desc' : 'asc';
+  if (q.sort === 'email') query = query.orderBy(sql`lower(email)`, dir);
+  else if (q.sort === 'last_login') query = query.orderBy(sql`last_login ${sql.raw(dir)} nulls last`);
+  else query = query.orderBy('created_at', dir);
+  return query.orderBy('id', dir).limit(q.limit).offset(q.offset).execute();
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const r = await db.selectFrom('users').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+  return r.n;
+}

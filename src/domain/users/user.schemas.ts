@@ -33,3 +33,43 @@ export const profileUpdateSchema = newUserSchema
   .pick({ phone_number: true, first_name: true, last_name: true, display_name: true, avatar_url: true })
   .strict();
 export type ProfileUpdateInput = z.infer<typeof profileUpdateSchema>;
+
+const formBool = z.union([z.boolean(), z.enum(['true', 'false', 'on', '1', '0', '']).transform((v) => v === 'true' || v === 'on' || v === '1')]);
+/** Empty form field → null, otherwise a phone number. */
+const optionalPhone = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? null : v), phoneNumberSchema.nullable());
+
+/** What staff may change on any account (privileges included; the service enforces who may change what). */
+export const adminUserUpdateSchema = z.object({
+  first_name: nameSchema.default(''),
+  last_name: nameSchema.default(''),
+  display_name: nameSchema.default(''),
+  phone_number: optionalPhone.default(null),
+  is_active: formBool.default(false),
+  is_staff: formBool.default(false),
+  is_superuser: formBool.optional(),
+});
+export type AdminUserUpdateInput = z.infer<typeof adminUserUpdateSchema>;
+
+/** An account created by staff; the password may be left empty (SSO-only account). */
+export const adminUserCreateSchema = z.object({
+  email: emailSchema,
+  password: z.preprocess((v) => (v === '' ? null : v), passwordSchema.nullable()).default(null),
+  first_name: nameSchema.default(''),
+  last_name: nameSchema.default(''),
+  phone_number: optionalPhone.default(null),
+  is_staff: formBool.default(false),
+  is_superuser: formBool.default(false),
+});
+export type AdminUserCreateInput = z.infer<typeof adminUserCreateSchema>;
+
+export const USER_SORTS = ['email', '-email', 'created', '-created', 'last_login', '-last_login'] as const;
+
+/** Filters of the staff user list. Unknown sort/page values fall back to the defaults. */
+export const userListSchema = z.object({
+  q: z.string().trim().max(200).default(''),
+  active: z.enum(['', 'yes', 'no']).catch('').default(''),
+  staff: z.enum(['', 'yes', 'no']).catch('').default(''),
+  sort: z.enum(USER_SORTS).catch('-created').default('-created'),
+  page: z.coerce.number().int().min(1).max(200).catch(1).default(1),
+});
+export type UserListInput = z.infer<typeof userListSchema>;

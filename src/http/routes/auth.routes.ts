@@ -3,12 +3,11 @@
  * POST /auth/login takes JSON (with the Origin + custom-header CSRF rules) or the sign-in form (with its
  * CSRF token); both are rate-limited per account+IP and per IP.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import { z } from 'zod';
-import { formCsrfToken, signIn, signOut } from '../../auth/session.ts';
+import { formCsrfToken, signIn, signOut, verifyFormCsrfToken } from '../../auth/session.ts';
 import type { AppContext } from '../../app-context.ts';
-import { ForbiddenError, UnauthenticatedError } from '../../errors.ts';
+import { UnauthenticatedError } from '../../errors.ts';
 import type { Api } from '../api.ts';
 import { html, page, type SafeHtml } from '../html.ts';
 import { assertSameOriginRequest } from '../middleware/auth.ts';
@@ -64,9 +63,7 @@ ${extras.length ? html`<p class="divider">or</p>${extras}` : ''}
 
 /** Check the synchroniser token of an HTML form; ForbiddenError (`csrf_token`) when it does not match. */
 export function checkFormToken(ctx: Koa.Context, token: string | undefined): void {
-  const expected = ctx.session?.csrf;
-  const ok = !!expected && !!token && token.length === expected.length && timingSafeEqual(Buffer.from(token), Buffer.from(expected));
-  if (!ok) throw new ForbiddenError('The form has expired or was not sent by this site; reload and try again', 'csrf_token');
+  verifyFormCsrfToken(ctx, token);
 }
 
 export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtra[] = [], signOutOffer?: SignOutOffer): void {
@@ -95,7 +92,7 @@ export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtr
     errors: { 401: 'Wrong email or password (code invalid_credentials)', 429: 'Too many failed attempts' },
     handler: async (ctx, { body }) => {
       const isForm = ctx.is('urlencoded') === 'urlencoded';
-      if (isForm) checkFormToken(ctx, body._csrf);
+      if (isForm) verifyFormCsrfToken(ctx, body._csrf);
       else assertSameOriginRequest(ctx, config.http.allowedOrigins);
       const next = safeNext(body.next);
       const accountKey = `${body.email.toLowerCase()}|${ctx.ip}`;
@@ -138,7 +135,7 @@ export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtr
     body: z.object({ _csrf: z.string().max(200).optional() }).loose(),
     status: 204,
     handler: async (ctx, { body }) => {
-      if (ctx.is('urlencoded') === 'urlencoded') checkFormToken(ctx, body._csrf);
+      if (ctx.is('urlencoded') === 'urlencoded') verifyFormCsrfToken(ctx, body._csrf);
       else assertSameOriginRequest(ctx, config.http.allowedOrigins);
       const method = ctx.session?.method;
       await signOut(ctx, events);
