@@ -39,8 +39,9 @@ describe('embedded default (PGlite, no Redis)', () => {
   });
 
   it('creates a superuser non-interactively and refuses a duplicate or weak password', () => {
+    // Generous: the first run creates the embedded database and applies every migration (slow on a loaded machine).
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [path.join(ROOT, 'scripts/createsuperuser.ts'), ...args], { env, encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+      spawnSync(process.execPath, [path.join(ROOT, 'scripts/createsuperuser.ts'), ...args], { env, encoding: 'utf8', cwd: ROOT, timeout: 150_000 });
     const ok = run('--email', 'admin@example.test', '--password', 'long and unguessable passphrase 42');
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /Superuser created: admin@example.test/);
@@ -59,7 +60,7 @@ describe('embedded default (PGlite, no Redis)', () => {
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       try {
         if ((await fetch(`${base}/healthz`)).ok) break;
