@@ -171,6 +171,47 @@ export function fixtureHandlers(server: RunningServer) {
       };
     },
 
+    /**
+     * S6: `users` Google-linked users (a `smarthome` token each, as many accounts as Google would spread
+     * the traffic over) with five lights each; QUERY asks for all five, EXECUTE turns one on (the same body
+     * every time, so state does not drift).
+     */
+    async smarthomeTargets(p: { users: number; tag: string }) {
+      const owners = await users(Math.max(1, bounded(p.users, 1000)), `${p.tag}-g`);
+      const toks = await tokens(owners, ['smarthome']);
+      const devices = await parallel(owners.length * 5, async (i) => {
+        const d = await server.app.services.devices.create(owners[Math.floor(i / 5)]!.id, {
+          id: `bench-${p.tag}-g${i}`,
+          type: 'action.devices.types.LIGHT',
+          traits: ['action.devices.traits.OnOff', 'action.devices.traits.Brightness'],
+          name: `Bench lamp ${i}`,
+          state: { on: false, brightness: 10 },
+        } as never);
+        return d.id;
+      });
+      const fulfill = (token: string, body: unknown): RequestSpec => ({
+        method: 'POST',
+        path: '/smarthome/fulfillment/',
+        headers: { ...json, ...bearer(token) },
+        body: JSON.stringify(body),
+      });
+      const mine = (u: number) => devices.slice(u * 5, u * 5 + 5);
+      return {
+        query: toks.map((t, u) => fulfill(t, { requestId: `bench-q${u}`, inputs: [{ intent: 'action.devices.QUERY', payload: { devices: mine(u).map((id) => ({ id })) } }] })),
+        execute: toks.map((t, u) =>
+          fulfill(t, {
+            requestId: `bench-x${u}`,
+            inputs: [
+              {
+                intent: 'action.devices.EXECUTE',
+                payload: { commands: [{ devices: [{ id: mine(u)[0] }], execution: [{ command: 'action.devices.commands.OnOff', params: { on: true } }] }] },
+              },
+            ],
+          }),
+        ),
+      };
+    },
+
     /** Acknowledge every unread command of these owners (so the next long-poll parks). */
     async clearCommands(p: { owners: Array<{ ownerId: string }> }) {
       const owners = p.owners.slice(0, 20_000);

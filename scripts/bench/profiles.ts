@@ -20,7 +20,7 @@ export interface Profile {
   s3: { steps: number[] };
   s4: { warmupSec: number; durationSec: number; connections: number; getPipelining: number; postPipelining: number; pgSeconds: number; seedMessages: number };
   s5: { durationSec: number; parked: number; wakeRate: number; waitSec: number };
-  s6: { rate: number; devices: number };
+  s6: { rate: number; users: number };
   /** Environment for the SUT (limits that a benchmark must lift to measure the server, not its limiter). */
   sutEnv: Record<string, string>;
 }
@@ -56,7 +56,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     s3: { steps: [0, 400, 800, 1200] },
     s4: { warmupSec: 1, durationSec: 3, connections: 100, getPipelining: 1, postPipelining: 1, pgSeconds: 3, seedMessages: 60 },
     s5: { durationSec: 3, parked: 1000, wakeRate: 500, waitSec: 25 },
-    s6: { rate: 500, devices: 20 },
+    s6: { rate: 500, users: 50 },
     sutEnv: LIFTED_LIMITS,
   },
   full: {
@@ -76,7 +76,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     s3: { steps: [0, 2000, 4000, 6000, 8000] },
     s4: { warmupSec: 3, durationSec: 10, connections: 100, getPipelining: 1, postPipelining: 1, pgSeconds: 10, seedMessages: 200 },
     s5: { durationSec: 10, parked: 10_000, wakeRate: 1000, waitSec: 50 },
-    s6: { rate: 500, devices: 50 },
+    s6: { rate: 500, users: 50 },
     sutEnv: LIFTED_LIMITS,
   },
 };
