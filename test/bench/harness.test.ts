@@ -181,16 +181,16 @@ describe('baselines and generator (smoke)', () => {
     official.on('message:new', (m: { seq: number }) => officialSeen.push(m.seq));
     const acks: unknown[] = [];
     for (let i = 0; i < 5; i++) {
-      await new Promise<void>((resolve) => raw.emit('message:send', { conversation: 'r', body: stampedBody(Date.now(), 1, 50) }, (a) => (acks.push(a), resolve())));
-      acks.push(await official.emitWithAck('message:send', { conversation: 'r', body: 'hello' }));
+      await new Promise<void>((resolve) => raw.emit('message:send', { conversation_id: 'r', body: stampedBody(Date.now(), 1, 50) }, (a) => (acks.push(a), resolve())));
+      acks.push(await official.emitWithAck('message:send', { conversation_id: 'r', body: 'hello' }));
     }
     for (let i = 0; i < 100 && (rawSeen.length < 10 || officialSeen.length < 10); i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(rawSeen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.deepEqual(officialSeen, rawSeen);
     assert.equal(acks.length, 10);
     assert.ok(acks.every((a) => typeof (a as { data?: { seq?: number } }).data?.seq === 'number'));
-    const bad = await official.emitWithAck('message:send', { conversation: 'r' });
-    assert.equal((bad as { error: { code: string } }).error.code, 'validation_error');
+    const bad = await official.emitWithAck('message:send', { conversation_id: 'r' });
+    assert.equal((bad as { error: { code: string } }).error.code, 'validation_failed');
     raw.close();
     official.close();
   });

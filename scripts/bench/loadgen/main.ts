@@ -243,7 +243,7 @@ async function fanout(p: FanoutParams) {
     receiptTimer = setInterval(() => {
       for (const [idx, mm] of toAck) {
         const c = clients[idx];
-        for (const [conv, seq] of mm) c?.sock.emit(ev, { conversation: conversationId(conv, rooms), seq });
+        for (const [conv, seq] of mm) c?.sock.emit(ev, { conversation_id: conversationId(conv, rooms), seq });
         mm.clear();
       }
     }, p.receipts.batchMs);
@@ -277,7 +277,7 @@ async function fanout(p: FanoutParams) {
         expected += room.members.length - 1;
       }
       const body = stampedBody(t0, senderIdx, p.bodyBytes);
-      const payload = { conversation: room.id, body, client_msg_id: `${p.tag}-${++seqNo}` };
+      const payload = { conversation_id: room.id, body, client_msg_id: `${p.tag}-${++seqNo}` };
       const ok = c?.sock.emit(sendEvent, payload, (reply) => {
         const r = reply as { data?: { seq?: unknown }; error?: unknown } | null;
         if (!r || r.error) {

@@ -20,6 +20,7 @@ interface FanoutResult {
   deliveriesPerSec: number;
   acked: number;
   ackErrors: number;
+  deliveredTotal: number;
   errorSamples: unknown[];
   notSent: number;
   statusRecorded: number;
@@ -83,6 +84,10 @@ async function kneeSearch(ctx: BenchContext, contender: string, server: Child, p
     const noise = generatorDisturbance(r.health);
     const step = { rate, deliveredRatio: r.deliveredRatio, p99Ms: deliver.p99, deliveriesPerSec: r.deliveriesPerSec, invalid: why !== null, invalidWhy: why, disturbed: noise, health: r.health, ack, deliver };
     steps.push(step);
+    if (steps.length === 1 && r.acked === 0 && r.deliveredTotal === 0 && r.ackErrors === 0) {
+      await ctx.gen.call('closeAll');
+      throw new Error(`${contender} never answered message:send (no ack, no delivery): this build has no socket send handler`);
+    }
     ctx.log(
       `  ${contender} λ=${rate}/s: ${r.deliveriesPerSec} deliveries/s, delivered ${(r.deliveredRatio * 100).toFixed(2)} %, p99 ${deliver.p99} ms, ack p99 ${ack.p99} ms, errors ${r.ackErrors}, generator CPU ${(r.health.cpu * 100).toFixed(0)} %${why ? ` [INVALID: ${why}]` : ''}${noise ? ` [noisy: ${noise}]` : ''}`,
     );

@@ -1,7 +1,8 @@
 /**
  * Baseline B1 (and B2 with BENCH_ADAPTER=redis): a raw Socket.IO server of the same version as the product,
  * with no database. A socket joins `user:<user>` and the rooms named in its handshake auth; `message:send`
- * is acknowledged and broadcast to its room as `message:new` with the same shape the product sends.
+ * (`{ conversation_id, body, client_msg_id }`) is acknowledged and broadcast to the whole room as
+ * `message:new`, with the same payload shapes as the product (docs/protocol.md).
  * Started and driven by scripts/bench/run.ts.
  */
 import http from 'node:http';
@@ -27,7 +28,7 @@ if (adapterMode === 'redis') {
 }
 
 interface SendPayload {
-  conversation?: unknown;
+  conversation_id?: unknown;
   body?: unknown;
   client_msg_id?: unknown;
 }
@@ -37,27 +38,33 @@ let nextId = 0;
 
 io.on('connection', (socket) => {
   const auth = socket.handshake.auth as { user?: unknown; rooms?: unknown };
+  const user = String(auth.user ?? socket.id);
   const rooms = Array.isArray(auth.rooms) ? auth.rooms.map(String) : [];
-  socket.join([`user:${String(auth.user ?? socket.id)}`, ...rooms.map((r) => `conversation:${r}`)]);
+  socket.join([`user:${user}`, ...rooms.map((r) => `conversation:${r}`)]);
   socket.on('message:send', (p: SendPayload, ack?: (r: unknown) => void) => {
-    if (!p || typeof p.body !== 'string' || p.conversation === undefined) {
-      ack?.({ error: { code: 'validation_error', message: 'bad payload' } });
+    if (!p || typeof p.body !== 'string' || p.conversation_id === undefined) {
+      ack?.({ error: { code: 'validation_failed', message: 'Invalid message:send payload' } });
       return;
     }
-    const conversation = String(p.conversation);
+    const conversation = String(p.conversation_id);
     const seq = (seqs.get(conversation) ?? 0) + 1;
     seqs.set(conversation, seq);
+    const now = new Date().toISOString();
+    // The product's Message shape, so both sides serialise the same fields.
     const message = {
-      message_id: ++nextId,
-      conversation: p.conversation,
+      message_id: `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
+      conversation,
+      sender: user,
       seq,
-      sender: auth.user ?? null,
+      change_seq: seq,
       client_msg_id: p.client_msg_id ?? null,
       message_body: p.body,
-      sent_at: new Date().toISOString(),
+      status: 'sent',
+      sent_at: now,
       edited_at: null,
+      deleted_at: null,
     };
-    ack?.({ data: { message_id: message.message_id, seq, sent_at: message.sent_at } });
+    ack?.({ data: { message_id: message.message_id, seq, created_at: now, created: true, message } });
     io.to(`conversation:${conversation}`).emit('message:new', message);
   });
 });
