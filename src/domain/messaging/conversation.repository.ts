@@ -103,6 +103,21 @@ export async function findMember(db: Db, conversationId: string, userId: string)
   return db.selectFrom('conversation_members').selectAll().where('conversation_id', '=', conversationId).where('user_id', '=', userId).executeTakeFirst();
 }
 
+/**
+ * `userId`'s membership of a conversation together with the conversation's last seq, in one query (the
+ * hot read path needs both and nothing else of the conversation).
+ */
+export async function findMemberLastSeq(db: Db, conversationId: string, userId: string): Promise<{ lastSeq: number } | undefined> {
+  const row = await db
+    .selectFrom('conversation_members as cm')
+    .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
+    .select('c.last_seq')
+    .where('cm.conversation_id', '=', conversationId)
+    .where('cm.user_id', '=', userId)
+    .executeTakeFirst();
+  return row ? { lastSeq: Number(row.last_seq) } : undefined;
+}
+
 /** Members of many conversations, one query, in join order. */
 export async function findMembers(db: Db, conversationIds: readonly string[]): Promise<MemberRow[]> {
   if (conversationIds.length === 0) return [];

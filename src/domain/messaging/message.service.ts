@@ -226,10 +226,10 @@ export function createMessageService(deps: MessageServiceDeps) {
      */
     async history(actor: Actor, conversationId: string, query: HistoryQuery): Promise<MessageWindow> {
       const q = parseInput(historyQuerySchema, query);
-      await requireMember(db, conversationId, actor.user.id);
-      const conv = await convRepo.findConversation(db, conversationId);
-      if (!conv) throw new NotFoundError('Conversation');
-      return msgRepo.findWindow(db, conversationId, Number(conv.last_seq), { ...q, limit: q.limit ?? HISTORY_LIMIT_DEFAULT });
+      // Membership and the conversation's last seq in one round trip: this is the hottest read.
+      const member = isId(conversationId) ? await convRepo.findMemberLastSeq(db, conversationId, actor.user.id) : undefined;
+      if (!member) throw new NotFoundError('Conversation');
+      return msgRepo.findWindow(db, conversationId, member.lastSeq, { ...q, limit: q.limit ?? HISTORY_LIMIT_DEFAULT });
     },
 
     /** Messages of the actor's conversations, newest first, optionally one conversation / one status. */
