@@ -41,6 +41,14 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const { db, events } = deps;
   const offlineAfter = deps.config.offlineAfterSeconds;
 
+  // Polls call markSeen on every request; within this node, an owner (or device) touched recently needs no
+  // database round trip at all (the SQL is throttled too, but still costs one). Any change to the owner's
+  // devices forgets the owner here, so a device reported offline is put back online by its next poll.
+  const recentlySeen = new Map<string, Map<string, number>>();
+  const SEEN_LOCAL_MS = (SEEN_THROTTLE_SECONDS * 1000) / 3;
+  const MAX_SEEN_OWNERS = 100_000;
+  const forgetSeen = (ownerId: string) => void recentlySeen.delete(ownerId);
+
   async function mustGet(ownerId: string, id: string): Promise<Device> {
     const [d] = await repo.findDevices(db, ownerId, [id], offlineAfter);
     if (!d) throw new NotFoundError('Device', 'device_not_found');
@@ -53,6 +61,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
      * device with that id, `device_limit_reached` past the per-user limit. Emits `device.changed`.
      */
     async create(ownerId: string, input: NewDeviceInput): Promise<Device> {
+      forgetSeen(ownerId);
       if ((await repo.countDevices(db, ownerId)) >= deps.config.maxPerUser) {
         throw new ConflictError(`You can register at most ${deps.config.maxPerUser} devices`, 'device_limit_reached');
       }
@@ -99,6 +108,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
 
     /** Change a device's description. Throws NotFoundError `device_not_found`. Emits `device.changed`. */
     async update(ownerId: string, id: string, patch: DeviceUpdateInput): Promise<Device> {
+      forgetSeen(ownerId);
       const device = await repo.updateDevice(db, ownerId, id, { ...patch, ...(patch.room !== undefined ? { room: patch.room || null } : {}) }, offlineAfter);
       if (!device) throw new NotFoundError('Device', 'device_not_found');
       await events.emit('device.changed', { ownerId, deviceId: id, change: 'updated' });
@@ -107,6 +117,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
 
     /** Delete a device and its messages. Throws NotFoundError `device_not_found`. Emits `device.changed`. */
     async remove(ownerId: string, id: string): Promise<void> {
+      forgetSeen(ownerId);
       if (!(await repo.deleteDevice(db, ownerId, id))) throw new NotFoundError('Device', 'device_not_found');
       await events.emit('device.changed', { ownerId, deviceId: id, change: 'deleted' });
     },
@@ -117,6 +128,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
      * seen now. Throws NotFoundError `device_not_found`. Emits `device.state.reported`.
      */
     async reportState(ownerId: string, id: string, report: StateReportInput, opts: ReportStateOptions = {}): Promise<Device> {
+      forgetSeen(ownerId);
       const fromDevice = opts.fromDevice ?? true;
       const device = await repo.writeState(
         db,
@@ -143,7 +155,16 @@ export function createDeviceService(deps: DeviceServiceDeps) {
      * which keeps them online. Unknown ids are ignored.
      */
     async markSeen(ownerId: string, deviceId?: string): Promise<void> {
+      const key = deviceId ?? '';
+      const now = Date.now();
+      if ((recentlySeen.get(ownerId)?.get(key) ?? 0) > now) return;
       await repo.touchDevices(db, ownerId, deviceId, SEEN_THROTTLE_SECONDS);
+      let mine = recentlySeen.get(ownerId);
+      if (!mine) {
+        if (recentlySeen.size >= MAX_SEEN_OWNERS) recentlySeen.clear();
+        recentlySeen.set(ownerId, (mine = new Map()));
+      }
+      mine.set(key, now + SEEN_LOCAL_MS);
     },
   };
 }
