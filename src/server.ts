@@ -21,6 +21,7 @@ import { createConversationService } from './domain/messaging/conversation.servi
 import { createMessageService } from './domain/messaging/message.service.ts';
 import { createSmartHome, homegraphNotFoundHandler } from './domain/smarthome/smarthome.ts';
 import { createAuditService } from './domain/audit/audit.service.ts';
+import { createDeviceStaffService } from './domain/devices/device-staff.service.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
 import { homeGraphFromConfig } from './infra/homegraph.ts';
@@ -106,6 +107,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       logger,
     });
     const audit = createAuditService({ db: db.db });
+    const deviceStaff = createDeviceStaffService({ db: db.db, events, pubsub, config: config.devices });
 
     const app: AppContext = {
       config,
@@ -119,7 +121,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: oauthServer.bearer,
       oauthServer,
-      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome, audit },
+      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome, audit, deviceStaff },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.

@@ -1,6 +1,8 @@
 /**
- * The admin in a real browser (headless Chromium): an operator signs in at /admin/, creates a user,
- * finds them in the list, and deactivates another user, whose session ends at once. With
+ * The admin in a real browser (headless Chromium), the operator journey: sign in at /admin/, create a
+ * user, register an OAuth client for Google, create a device for the user and watch the dashboard count it
+ * online once it polls, re-queue a command message, and deactivate another user, whose session ends and
+ * socket disconnects at once. With
  * ADMIN_SCREENSHOTS_DIR set (`npm run screenshots`) the main pages are saved there for docs/admin.md.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { readEnv } from '../../src/config.ts';
 import { adminSignIn, launchBrowser, type TestBrowser } from '../support/browser.ts';
 import { DEFAULT_PASSWORD, startTestServer, type TestServer } from '../support/server.ts';
+import { issueAccessToken } from '../support/oauth.ts';
 import { connectSocket, disconnected, eventually } from '../support/socket.ts';
 
 const SHOTS = readEnv().ADMIN_SCREENSHOTS_DIR;
@@ -70,6 +73,79 @@ describe('admin in headless Chromium', () => {
     await page.fill('input[name=q]', '');
     await page.click('button:has-text("Search")');
     await shot(page, 'admin-users');
+  });
+
+  it('registers an OAuth client for Google and shows its secret once', async () => {
+    await page.click('.admin-nav >> text=OAuth clients');
+    await page.click('text=Register client');
+    await page.fill('#f-name', 'Google Home');
+    await page.fill('#f-redirect_uris', 'https://oauth-redirect.googleusercontent.com/r/my-project');
+    await page.selectOption('#f-grant_types', ['authorization_code', 'refresh_token']);
+    await page.selectOption('#f-scopes', ['smarthome', 'devices']);
+    await page.selectOption('#f-default_scopes', ['smarthome']);
+    await shot(page, 'admin-oauth-client-form');
+    await page.click('button:has-text("Register client")');
+    const clientId = await page.locator('[data-client-id]').textContent();
+    const secret = await page.locator('[data-client-secret]').textContent();
+    assert.ok(clientId && secret && secret.length >= 40);
+    await shot(page, 'admin-oauth-client-secret');
+    const c = (await srv.app.services.oauth.findClient(clientId))!;
+    assert.deepEqual(c.redirectUris, ['https://oauth-redirect.googleusercontent.com/r/my-project']);
+    await page.click('text=Continue to the client');
+    assert.equal(await page.locator('[data-client-secret]').count(), 0, 'the secret is not shown again');
+  });
+
+  it('creates a device for a user, sees it in the list, and the dashboard counts it online once it polls', async () => {
+    const dana = (await srv.app.services.users.findByEmail('dana@example.test'))!;
+    await page.goto(`${srv.url}/admin/users/${dana.id}/`);
+    await page.click('text=Add a device for this user');
+    assert.equal(await page.inputValue('#f-owner_email'), 'dana@example.test');
+    await page.fill('#f-id', 'porch-light');
+    await page.fill('#f-name', 'Porch light');
+    await page.selectOption('#f-type', 'action.devices.types.LIGHT');
+    await page.selectOption('#f-traits', ['action.devices.traits.OnOff', 'action.devices.traits.Brightness']);
+    await page.fill('#f-room', 'Porch');
+    await page.fill('#f-state', '{"on": false');
+    await page.click('button:has-text("Create device")');
+    assert.match((await page.locator('#state-error').textContent()) ?? '', /valid JSON/);
+    await page.fill('#f-state', '{"on": false, "brightness": 30}');
+    await shot(page, 'admin-device-form');
+    await page.click('button:has-text("Create device")');
+    assert.match((await page.locator('.notice').textContent()) ?? '', /Porch light created/);
+    assert.equal(await page.locator('[data-online]').getAttribute('data-online'), 'no');
+    await page.click('.admin-nav >> text=Devices');
+    assert.equal(await page.locator('tbody tr:has-text("porch-light")').count(), 1);
+    await shot(page, 'admin-devices');
+    await page.click('.admin-nav >> text=Dashboard');
+    assert.equal(await page.locator('[data-stat="devices-online"] .n').textContent(), '0');
+
+    // The device polls with a token of its owner (as the seed's hubs do).
+    const token = await issueAccessToken(srv, { user: dana, scopes: ['devices'] });
+    const poll = await srv.client().post('/api/poll-messages/', { deviceId: 'porch-light', messagesRead: [] }, { bearer: token, origin: false, csrfHeader: false });
+    assert.equal(poll.status, 200);
+    await page.reload();
+    assert.equal(await page.locator('[data-stat="devices-online"] .n').textContent(), '1');
+  });
+
+  it('re-queues a command message the device already acknowledged ("mark selected as unread")', async () => {
+    const dana = (await srv.app.services.users.findByEmail('dana@example.test'))!;
+    const svc = srv.app.services.deviceMessages;
+    const m = await svc.createCommand(dana.id, 'porch-light', { command: 'action.devices.commands.OnOff', params: { on: true } });
+    assert.deepEqual((await svc.poll(dana.id, { deviceId: 'porch-light' })).map((x) => x.id), [m.id]);
+    await svc.ack(dana.id, [m.id]);
+    assert.deepEqual(await svc.fetchUnread(dana.id, { deviceId: 'porch-light' }), []);
+
+    await page.click('.admin-nav >> text=Command messages');
+    await page.fill('input[name=device]', 'porch-light');
+    await page.selectOption('select[name=status]', 'read');
+    await page.click('button:has-text("Search")');
+    const row = page.locator(`tbody tr:has-text("porch-light/action.devices.commands.OnOff")`);
+    assert.equal(await row.count(), 1);
+    await row.locator('input[type=checkbox]').check();
+    await shot(page, 'admin-command-messages');
+    await page.click('button:has-text("Mark selected as unread")');
+    assert.match((await page.locator('.notice').textContent()) ?? '', /1 message\(s\) marked as unread/);
+    assert.deepEqual((await svc.poll(dana.id, { deviceId: 'porch-light' })).map((x) => x.id), [m.id]);
   });
 
   it('deactivates a user after confirmation; their session ends and their socket disconnects at once', async () => {

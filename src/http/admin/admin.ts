@@ -14,6 +14,8 @@ import { AppError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import type { Api } from '../api.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { registerAuditPages } from './audit.pages.ts';
+import { deviceMessagesNav, registerDevicePages } from './devices.pages.ts';
+import { registerOAuthPages } from './oauth.pages.ts';
 import { registerDashboard, type DashboardStat } from './dashboard.pages.ts';
 import { renderAdminError, type AdminNavItem } from './ui.ts';
 import { registerUserPages } from './users.pages.ts';
@@ -91,7 +93,7 @@ function guard(nav: AdminNavItem[]): Koa.Middleware {
 /** The sections of the admin, in navigation order. */
 export function adminSections(): AdminSection[] {
   const sections: AdminSection[] = [];
-  sections.push(registerUserPages(() => sections), registerAuditPages());
+  sections.push(registerUserPages(() => sections), registerDevicePages(), deviceMessagesNav(), registerOAuthPages(), registerAuditPages());
   return sections;
 }
 
