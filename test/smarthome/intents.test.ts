@@ -116,10 +116,12 @@ function world(opts: { reporting?: boolean; throwOnList?: boolean } = {}): World
       async findForUser(userId, ids) {
         return ids.flatMap((id) => (devices.get(id)?.userId === userId ? [devices.get(id)!] : []));
       },
-      async applyCommands(_userId, deviceId, state, commands) {
-        if (w.failApply.has(deviceId)) throw new Error('write failed');
-        w.applied.push({ deviceId, state, commands });
-        devices.set(deviceId, { ...devices.get(deviceId)!, state });
+      async applyCommands(_userId, changes) {
+        if (changes.some((c) => w.failApply.has(c.deviceId))) throw new Error('write failed');
+        for (const { deviceId, state, commands } of changes) {
+          w.applied.push({ deviceId, state, commands });
+          devices.set(deviceId, { ...devices.get(deviceId)!, state });
+        }
       },
     },
     security: w.security,
@@ -298,20 +300,21 @@ describe('EXECUTE', () => {
     assert.deepEqual((res.payload as any).commands.map((c: any) => [c.ids, c.errorCode]), [[['thermo-1'], 'functionNotSupported'], [['light-1'], 'notSupported']]);
   });
 
-  it('a failed write is that device\'s transientError only', async () => {
+  it('a failed write turns the accepted devices into transientError; other outcomes stay', async () => {
     const w = world();
     w.failApply.add('light-1');
     w.devices.set('light-3', device({ id: 'light-3', type: 'LIGHT', traits: ['OnOff'] }));
-    const res = await w.svc.fulfill(caller, exec('tf', [{ devices: [{ id: 'light-1' }, { id: 'light-3' }], execution: [{ command: 'action.devices.commands.OnOff', params: { on: true } }] }]));
+    const res = await w.svc.fulfill(caller, exec('tf', [{ devices: [{ id: 'light-1' }, { id: 'light-3' }, { id: 'light-2' }], execution: [{ command: 'action.devices.commands.OnOff', params: { on: true } }] }]));
     assert.deepEqual((res.payload as any).commands, [
-      { ids: ['light-1'], status: 'ERROR', errorCode: 'transientError' },
-      { ids: ['light-3'], status: 'SUCCESS', states: { online: true, on: true } },
+      { ids: ['light-1', 'light-3'], status: 'ERROR', errorCode: 'transientError' },
+      { ids: ['light-2'], status: 'ERROR', errorCode: 'deviceOffline' },
     ]);
+    assert.equal(w.applied.length, 0);
   });
 
   it('malformed EXECUTE payloads → hardError with empty commands', async () => {
     const w = world();
-    for (const commands of [[], [{ devices: [], execution: [{ command: 'x' }] }], [{ devices: [{ id: 'light-1' }], execution: [] }], [{ devices: [{ id: 'light-1' }], execution: [{ command: 'a', params: 'on' }] }], 'nope']) {
+    for (const commands of [[], [{ devices: [], execution: [{ command: 'x' }] }], [{ devices: [{ id: 'light-1' }], execution: [{ command: 'action.devices.commands.OnOff', params: { on: true, pad: 'x'.repeat(9000) } }] }], [{ devices: [{ id: 'light-1' }], execution: [] }], [{ devices: [{ id: 'light-1' }], execution: [{ command: 'a', params: 'on' }] }], 'nope']) {
       const res = await w.svc.fulfill(caller, exec('bad', commands));
       assert.deepEqual(res, { requestId: 'bad', payload: { errorCode: 'hardError', status: 'ERROR', debugString: 'malformed EXECUTE payload', commands: [] } });
     }

@@ -23,11 +23,19 @@ export interface SmartHomeDevicePort {
   /** The user's devices among `ids` (others' and unknown ids are simply absent). */
   findForUser(userId: string, ids: readonly string[]): Promise<SmartDevice[]>;
   /**
-   * Create one command message per executed command (topic `<device_id>/<command>`, the seed's text, the
-   * params as payload) and store the device's expected new state. Changed state reaches Home Graph through
-   * the devices feature's `device.state.reported` event.
+   * For each change, create one command message per executed command (topic `<device_id>/<command>`, the
+   * seed's text, the params as payload), in order, and store the device's expected new state. Changed state
+   * reaches Home Graph through the devices feature's `device.state.reported` event.
    */
-  applyCommands(userId: string, deviceId: string, state: JsonObject, commands: readonly ExecutedCommand[]): Promise<void>;
+  applyCommands(userId: string, changes: readonly DeviceChange[]): Promise<void>;
+}
+
+/** What EXECUTE does to one device. */
+export interface DeviceChange {
+  deviceId: string;
+  /** The device's whole expected state afterwards. */
+  state: JsonObject;
+  commands: readonly ExecutedCommand[];
 }
 
 /** Which Google links exist, so Report State stops for a user who disconnected every link. */
@@ -140,7 +148,8 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
     return [...work.values()];
   }
 
-  async function executeOne(caller: FulfillmentCaller, w: DeviceWork, d: SmartDevice | undefined, security: Map<string, DeviceSecurity>): Promise<{ result: Omit<ExecuteResult, 'ids'> }> {
+  /** Check one device's executions and its challenge; on success return the change to apply. */
+  async function executeOne(caller: FulfillmentCaller, w: DeviceWork, d: SmartDevice | undefined, security: Map<string, DeviceSecurity>): Promise<{ result: Omit<ExecuteResult, 'ids'>; change?: DeviceChange }> {
     if (!d) return { result: { status: 'ERROR', errorCode: 'deviceNotFound' } };
     if (!d.online) return { result: { status: 'ERROR', errorCode: 'deviceOffline' } };
     // Run every execution on a working copy first: a device applies all of them or none.
@@ -179,13 +188,7 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
         };
       }
     }
-    try {
-      await deps.devices.applyCommands(caller.userId, d.id, state, executed);
-    } catch (err) {
-      log.error({ err, deviceId: d.id }, 'storing an executed command failed');
-      return { result: { status: 'ERROR', errorCode: 'transientError' } };
-    }
-    return { result: { status: 'SUCCESS', states: touchedState(state) } };
+    return { result: { status: 'SUCCESS', states: touchedState(state) }, change: { deviceId: d.id, state, commands: executed } };
   }
 
   async function execute(caller: FulfillmentCaller, requestId: string, raw: unknown): Promise<JsonObject> {
@@ -196,6 +199,16 @@ export function createSmartHomeService(deps: SmartHomeServiceDeps): SmartHomeSer
     const [found, security] = await Promise.all([deps.devices.findForUser(caller.userId, ids), deps.security.get(caller.userId, ids)]);
     const byId = new Map(found.map((d) => [d.id, d]));
     const outcomes = await Promise.all(work.map((w) => executeOne(caller, w, byId.get(w.id), security)));
+    // Every accepted change is stored in one go (one statement for all command messages).
+    const changes = outcomes.flatMap((o) => (o.change ? [o.change] : []));
+    if (changes.length) {
+      try {
+        await deps.devices.applyCommands(caller.userId, changes);
+      } catch (err) {
+        log.error({ err, devices: changes.length }, 'storing executed commands failed');
+        for (const o of outcomes) if (o.change) o.result = { status: 'ERROR', errorCode: 'transientError' };
+      }
+    }
 
     // Devices with an identical outcome share one entry, in order of first appearance.
     const groups = new Map<string, ExecuteResult>();

@@ -9,7 +9,7 @@ export const INTENTS = {
 } as const;
 
 /** Upper bounds that keep one request's work bounded (Google's real requests are far smaller). */
-export const LIMITS = { devices: 500, commands: 100, executions: 20 } as const;
+export const LIMITS = { devices: 500, commands: 100, executions: 20, paramsBytes: 8 * 1024 } as const;
 
 const deviceRef = z.object({
   id: z.string().min(1).max(256),
@@ -35,7 +35,11 @@ export const executePayloadSchema = z.object({
           .array(
             z.object({
               command: z.string().min(1).max(128),
-              params: z.record(z.string(), z.unknown()).optional(),
+              // The params travel to the device as the command message's payload, which is bounded.
+              params: z
+                .record(z.string(), z.unknown())
+                .refine((p) => Buffer.byteLength(JSON.stringify(p)) <= LIMITS.paramsBytes, { message: 'params too large' })
+                .optional(),
               challenge: z.object({ ack: z.boolean().optional(), pin: z.string().max(64).optional() }).optional(),
             }),
           )

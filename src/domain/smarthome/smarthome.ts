@@ -69,11 +69,16 @@ export function createSmartHome(deps: SmartHomeDeps): SmartHome {
   const port: SmartHomeDevicePort = {
     listForUser: async (userId) => withSettings(userId, await deps.devices.list(userId)),
     findForUser: async (userId, ids) => withSettings(userId, await deps.devices.getMany(userId, ids)),
-    async applyCommands(userId, deviceId, state, commands) {
-      // Commands first: if storing the expected state fails, the device still acts and reports back.
-      await deps.deviceMessages.createCommands(userId, commands.map((c) => ({ deviceId, command: c.command, params: c.params })));
+    async applyCommands(userId, changes) {
+      // Commands first: if storing the expected state fails, the devices still act and report back.
+      await deps.deviceMessages.createCommands(
+        userId,
+        changes.flatMap((ch) => ch.commands.map((c) => ({ deviceId: ch.deviceId, command: c.command, params: c.params }))),
+      );
       // The state came out of Google's JSON and the device's own JSON state: it is JSON.
-      await deps.devices.reportState(userId, deviceId, { state: state as StateReportInput['state'] }, { replace: true, fromDevice: false });
+      await Promise.all(
+        changes.map((ch) => deps.devices.reportState(userId, ch.deviceId, { state: ch.state as StateReportInput['state'] }, { replace: true, fromDevice: false })),
+      );
     },
   };
 
