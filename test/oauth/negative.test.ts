@@ -291,6 +291,12 @@ describe('authorization server negative checklist', () => {
         assert.equal(r.status, 400);
         assert.equal(r.body.error, 'invalid_grant');
       }
+      // A code presented more than once revokes what it issued (RFC 6749 §4.1.2): losers that read it as
+      // consumed do so at once, losers of the atomic update do not; a later replay always does.
+      const replay = await exchange({ code: x.code, code_verifier: x.verifier! });
+      assert.equal(replay.status, 400);
+      assert.equal(replay.body.error, 'invalid_grant');
+      assert.equal((await srv.client().get('/api/me', { bearer: ok[0]!.body.access_token })).status, 401);
     });
 
     it('T11: grant_type=password and unknown grants are 400 unsupported_grant_type', async () => {
@@ -475,6 +481,26 @@ describe('authorization server negative checklist', () => {
       assert.equal(await active(c, t.refresh_token), false);
       assert.equal(await active(c, t.access_token), false);
       assert.equal((await srv.client().get('/api/me', { bearer: t.access_token })).status, 401);
+    });
+
+    it('revocations by the provider itself are announced (oauth.grant_revoked)', async () => {
+      const seen: Array<{ grantId: string; userId: string; clientId: string }> = [];
+      const off = srv.app.events.on('oauth.grant_revoked', (e) => void seen.push(e));
+      try {
+        // Revoking a refresh token at the endpoint.
+        const t1 = await tokensFor(c);
+        const g1 = (await srv.app.bearer.verify(t1.access_token))!;
+        assert.equal((await postForm(srv, '/o/revoke_token/', { token: t1.refresh_token }, basic(c))).status, 200);
+        assert.deepEqual(seen.find((e) => e.grantId === g1.grantId), { grantId: g1.grantId, userId: g1.userId, clientId: c.clientId });
+        // Reuse detection of a public client's refresh token.
+        const t2 = await tokensFor(pub);
+        const g2 = (await srv.app.bearer.verify(t2.access_token))!;
+        assert.equal((await postForm(srv, '/o/token/', { grant_type: 'refresh_token', refresh_token: t2.refresh_token, client_id: pub.clientId })).status, 200);
+        assert.equal((await postForm(srv, '/o/token/', { grant_type: 'refresh_token', refresh_token: t2.refresh_token, client_id: pub.clientId })).status, 400);
+        assert.ok(seen.some((e) => e.grantId === g2.grantId && e.clientId === pub.clientId));
+      } finally {
+        off();
+      }
     });
 
     it('V4: a confidential client cannot revoke another client’s token (400 invalid_request)', async () => {

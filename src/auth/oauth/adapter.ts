@@ -78,13 +78,14 @@ export function createAdapter(db: Kysely<Database>, oauth: OAuthService): new (n
     }
 
     /**
-     * Atomic: of several parallel redemptions of one code or refresh token exactly one wins. A loser (or a
-     * replay) revokes everything issued under the grant and fails with invalid_grant.
+     * Atomic: of several parallel redemptions of one code or refresh token exactly one wins; the others
+     * fail with invalid_grant. A loser does not revoke the grant here: the winner is still issuing its
+     * tokens under it and would fail too. A later replay is caught by the provider (the row reads
+     * `consumed`), which then revokes the grant.
      */
     async consume(id: string): Promise<void> {
       const r = await store.consumeModel(db, this.name, digest(id));
       if (r.result === 'ok') return;
-      if (r.grantId) await store.destroyGrantFamily(db, r.grantId, digest(r.grantId));
       throw new errors.InvalidGrant(`${this.name === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
     }
 

@@ -17,6 +17,7 @@ import { OAUTH_SCOPES } from '../../domain/oauth/oauth.types.ts';
 import type { UserService } from '../../domain/users/user.service.ts';
 import { RateLimitedError } from '../../errors.ts';
 import { escapeHtml, html, page, raw } from '../../http/html.ts';
+import type { EventBus } from '../../infra/events.ts';
 import type { LimiterFactory } from '../../infra/rate-limit.ts';
 import type { Logger } from '../../logger.ts';
 import type { BearerVerifier } from '../bearer.ts';
@@ -54,6 +55,7 @@ export interface OAuthServerDeps {
   oauth: OAuthService;
   users: UserService;
   limiters: LimiterFactory;
+  events: EventBus;
 }
 
 export interface OAuthServer {
@@ -116,6 +118,13 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
   // The resource server's lifetime already includes the client's override (getResourceServerInfo).
   const accessTtl = (token: { resourceServer?: { accessTokenTTL?: number } }, client: unknown) =>
     token.resourceServer?.accessTokenTTL ?? extra(client).access_token_ttl ?? cfg.accessTokenTtl;
+
+  // Grants the provider revokes by itself are announced like the service's revocations.
+  const announceRevoked = (grantId: string, userId: string | null | undefined, clientId: string | null | undefined) => {
+    deps.events
+      .emit('oauth.grant_revoked', { grantId, userId: userId ?? '', clientId: clientId ?? '' })
+      .catch((err) => log.error({ err }, 'grant revocation handler failed'));
+  };
 
   const configuration: Configuration = {
     adapter: createAdapter(db, oauth),
@@ -266,6 +275,12 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     defaultScope: (ctx) => extra(ctx.oidc.client).default_scope,
   });
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'authorization server error'));
+  // Revocation endpoint (refresh token) and refresh-token reuse detection.
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const e = ctx.oidc.entities;
+    const source = e.RefreshToken ?? e.AccessToken ?? e.AuthorizationCode ?? e.DeviceCode;
+    announceRevoked(grantId, source?.accountId, ctx.oidc.client?.clientId);
+  });
 
   const perIp = deps.limiters({ name: 'oauth-ip', points: cfg.tokenRateLimit, duration: 60 });
   const failures = deps.limiters({ name: 'oauth-fail', points: cfg.tokenMaxFailures, duration: 600, blockDuration: 600 });
