@@ -195,6 +195,7 @@ export function createMessageService(deps: MessageServiceDeps) {
      * bad body, NotFound when the actor is not a member, RateLimitedError over the send budget.
      */
     async send(actor: Actor, input: SendMessageInput): Promise<SendResult> {
+      if (!isId(input.conversationId)) throw new NotFoundError('Conversation');
       const data = parseInput(sendMessageSchema, input);
       await sendLimiter?.consume(actor.user.id);
       const job: SendJob = { senderId: actor.user.id, conversationId: data.conversationId, body: data.body, clientMsgId: data.clientMsgId ?? null };
