@@ -76,11 +76,11 @@ describe('group commit against PostgreSQL', () => {
   let second: TestServer;
   before(async () => {
     srv = await startTestServer({ keepData: true });
-    // A second node on the same schema and Redis prefix.
-    second = await startTestServer({ schema: srv.config.db.schema, redisPrefix: srv.config.redis.prefix, keepData: true });
+    // A second node on the same schema and Redis prefix (already migrated by the first).
+    second = await startTestServer({ schema: srv.config.db.schema, redisPrefix: srv.config.redis.prefix, keepData: true, env: { MIGRATE_ON_START: 'false' } });
   });
   after(async () => {
-    await second.close();
+    await second?.close();
     await srv.close();
     const { dropTestData } = await import('../support/server.ts');
     await dropTestData(srv.config);
