@@ -16,7 +16,7 @@ const LIGHT = {
 describe('device registry over REST', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startTestServer({ env: { DEVICE_MAX_PER_USER: '3' } });
+    srv = await startTestServer({ env: { DEVICE_MAX_PER_USER: '3', DEVICE_POLL_RATE_LIMIT: '5' } });
   });
   after(() => srv.close());
 
@@ -195,5 +195,44 @@ describe('device registry over REST', () => {
     const badBearer = await srv.client().get('/api/devices/', { bearer: 'not-a-token' });
     assert.equal(badBearer.status, 401);
     assert.equal(badBearer.body.error.code, 'invalid_token');
+  });
+
+  it('sends a command with POST /api/devices/{id}/commands/ and announces it (device.command.created)', async () => {
+    const { client, user } = await srv.signedIn();
+    await client.post('/api/devices/', { ...LIGHT, id: 'cmd' });
+    const got: unknown[] = [];
+    const off = srv.app.events.on('device.command.created', (e) => void (e.ownerId === user.id && got.push(e)));
+    let res;
+    try {
+      res = await client.post('/api/devices/cmd/commands/', { command: 'action.devices.commands.BrightnessAbsolute', params: { brightness: 30 } });
+    } finally {
+      off();
+    }
+    assert.equal(res.status, 201);
+    assert.deepEqual(Object.keys(res.body), ['id', 'deviceId', 'topic', 'text', 'isRead', 'timestamp', 'payload', 'expiresAt']);
+    assert.equal(res.body.topic, 'cmd/action.devices.commands.BrightnessAbsolute');
+    assert.equal(res.body.text, '30');
+    assert.deepEqual(res.body.payload, { brightness: 30 });
+    const { payload, expiresAt, ...wire } = res.body;
+    assert.deepEqual(got, [{ ownerId: user.id, deviceId: 'cmd', message: wire, payload, expiresAt }]);
+    for (const bad of [{ command: 'OnOff' }, { command: 'action.devices.commands.On Off' }, { command: 'action.devices.commands.OnOff', params: [true] }, { command: 'action.devices.commands.OnOff', params: { x: 'y'.repeat(9000) } }, {}]) {
+      const r = await client.post('/api/devices/cmd/commands/', bad);
+      assert.equal(r.status, 400, JSON.stringify(bad).slice(0, 60));
+      assert.equal(r.body.error.code, 'validation_failed');
+    }
+    const missing = await client.post('/api/devices/nope/commands/', { command: 'action.devices.commands.OnOff', params: { on: true } });
+    assert.equal(missing.status, 404);
+  });
+
+  it('rate-limits polls per user with 429 and Retry-After in the seed’s envelope', async () => {
+    const { client } = await srv.signedIn();
+    for (let i = 0; i < 5; i++) assert.equal((await client.post('/api/poll-messages/', {})).status, 200);
+    const limited = await client.post('/api/poll-messages/', {});
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.status, 'error');
+    assert.equal(limited.body.code, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    const other = await srv.signedIn();
+    assert.equal((await other.client.post('/api/poll-messages/', {})).status, 200, 'counted per user');
   });
 });
