@@ -112,6 +112,10 @@ describe('POST /api/poll-messages/ (seed-compatible polling)', () => {
     const onlyB = await client.post('/api/poll-messages/', { deviceId: 'hub-b', limit: 3 });
     assert.deepEqual(onlyB.body.messages.map((m: { text: string }) => m.text), ['1', '3', '5']);
     assert.ok(onlyB.body.messages.every((m: { deviceId: string }) => m.deviceId === 'hub-b'));
+    const unknown = await client.post('/api/poll-messages/', { deviceId: 'hub-c' });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.status, 'error');
+    assert.equal(unknown.body.code, 'device_not_found');
   });
 
   it('stops delivering expired commands', async () => {

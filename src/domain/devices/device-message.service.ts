@@ -145,8 +145,13 @@ export function createDeviceMessageService(deps: DeviceMessageServiceDeps) {
      * One poll: acknowledge `messagesRead`, then answer the owner's unread messages. With `wait` and
      * nothing to answer, hold until a message arrives for the owner (on any node), the wait (capped by
      * config) ends, or `signal` aborts. Polling keeps the owner's devices (or the `deviceId` one) online.
+     * Throws NotFoundError `device_not_found` for a `deviceId` the owner does not have.
      */
     async poll(ownerId: string, opts: PollOptions = {}): Promise<DeviceMessage[]> {
+      // A device polling under an id its owner does not have (a typo, or deleted) would wait forever.
+      if (opts.deviceId !== undefined && (await devices.getMany(ownerId, [opts.deviceId])).length === 0) {
+        throw new NotFoundError('Device', 'device_not_found');
+      }
       if (opts.messagesRead?.length) await ack(ownerId, opts.messagesRead);
       await devices.markSeen(ownerId, opts.deviceId);
       const query = { ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}), ...(opts.limit !== undefined ? { limit: opts.limit } : {}) };

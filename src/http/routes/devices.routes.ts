@@ -72,7 +72,7 @@ export function registerDeviceRoutes(api: Api, app: AppContext): void {
     body: pollBodySchema,
     bodyTypes: ['json', 'form'],
     response: pollResponseSchema,
-    errors: { 429: 'Too many polls' },
+    errors: { 404: 'deviceId is not one of your devices', 429: 'Too many polls' },
     handler: async (ctx, { actor, body }) => {
       await pollLimiter.consume(actor.user.id);
       const aborted = new AbortController();
