@@ -108,7 +108,7 @@ describe('devices and polling with OAuth bearer tokens', () => {
     const hub = await createOAuthClient(srv, { name: 'simulator', grant_types: ['client_credentials'], redirect_uris: [], scopes: ['devices'], owner_user_id: user.id });
     const child = spawn(
       process.execPath,
-      ['scripts/device-simulator.ts', '--url', srv.url, '--client-id', hub.clientId, '--client-secret', hub.clientSecret!, '--device', 'sim-1', '--register', '--wait', '5', '--once'],
+      ['scripts/device-simulator.ts', '--url', srv.url, `--client-id=${hub.clientId}`, `--client-secret=${hub.clientSecret!}`, '--device', 'sim-1', '--register', '--wait', '5', '--once'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
