@@ -5,7 +5,7 @@
  * acknowledges the commands on its next poll.
  *
  *   npm run device-simulator -- --token <access token> [--device light-1] [--register]
- *   npm run device-simulator -- --client-id <id> --client-secret <secret> --device light-1 --register
+ *   npm run device-simulator -- --client-id=<id> --client-secret=<secret> --device light-1 --register
  *
  * Options: --url (default http://127.0.0.1:3000), --token (or MB_DEVICE_TOKEN), --client-id/--client-secret
  * (or MB_DEVICE_CLIENT_ID/MB_DEVICE_CLIENT_SECRET: a client-credentials token with scope `devices` is
@@ -31,7 +31,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('Usage: npm run device-simulator -- (--token T | --client-id ID --client-secret S) [--device ID] [--register] [--url URL] [--wait SECONDS] [--once]');
+  console.log('Usage: npm run device-simulator -- (--token=T | --client-id=ID --client-secret=S) [--device ID] [--register] [--url URL] [--wait SECONDS] [--once]');
   process.exit(0);
 }
 
