@@ -20,8 +20,10 @@ export async function migrateToLatest(db: Kysely<any>, logger: Logger, schema = 
   });
   let { error, results } = await migrator.migrateToLatest();
   // Kysely's migrator lists the tables of every schema; a schema dropped meanwhile by another process
-  // (parallel test runs on one database) fails that listing with 3F000. Nothing was applied: try again.
-  for (let attempt = 1; attempt <= 5 && (error as { code?: string } | undefined)?.code === '3F000'; attempt++) {
+  // (parallel test runs on one database) fails that listing with 3F000, or 42P01 for one of its tables.
+  // Nothing was applied: try again.
+  const raced = (e: unknown) => ['3F000', '42P01'].includes((e as { code?: string } | undefined)?.code ?? '');
+  for (let attempt = 1; attempt <= 5 && raced(error); attempt++) {
     ({ error, results } = await migrator.migrateToLatest());
   }
   const applied: string[] = [];
