@@ -46,7 +46,7 @@ async function connectPopulation(ctx: BenchContext, url: string, pop: Population
   await ctx.gen.call('closeAll');
   const r = await ctx.gen.call<{ connected: number; failed: number; errors: Record<string, number>; connectsPerSec: number }>(
     'connect',
-    { url, clients: pop.clients(count), concurrency: 200 },
+    { url, clients: pop.clients(count), concurrency: 50, timeoutMs: 30_000 },
     300_000,
   );
   if (r.failed) ctx.log(`  ${r.failed} of ${count} sockets failed to connect: ${JSON.stringify(r.errors)}`);
@@ -113,15 +113,15 @@ function disturbedNote(runs: KneeRun[]): string {
 export async function s1(ctx: BenchContext): Promise<void> {
   const p = ctx.profile;
   const shapes = [
-    { name: 'rooms of 10', members: p.s1.rooms10 * 10, rooms: (pop: Population) => pop.rooms10, plan: p.s1.knee, target: 0.8 },
-    { name: `room of ${p.s1.bigRoom}`, members: p.s1.bigRoom, rooms: (pop: Population) => [pop.big], plan: p.s1.bigKnee, target: null },
+    { name: 'rooms of 10', members: p.s1.rooms10 * 10, rooms: (pop: Population) => pop.rooms10, plan: p.s1.knee, target: 0.8, reps: p.reps },
+    { name: `room of ${p.s1.bigRoom}`, members: p.s1.bigRoom, rooms: (pop: Population) => [pop.big], plan: p.s1.bigKnee, target: null, reps: p.s1.bigReps },
   ];
   const base = baselinePopulation(ctx);
   for (const s of shapes) {
     const b1: KneeRun[] = [];
     const ours: KneeRun[] = [];
-    for (let rep = 0; rep < p.reps; rep++) {
-      ctx.log(`S1 ${s.name}: B1 run ${rep + 1}/${p.reps}`);
+    for (let rep = 0; rep < s.reps; rep++) {
+      ctx.log(`S1 ${s.name}: B1 run ${rep + 1}/${s.reps}`);
       const b = await ctx.startSocketBaseline('memory');
       try {
         b1.push(await kneeSearch(ctx, 'B1', b, base, s.rooms(base), s.members, s.plan));
@@ -133,7 +133,7 @@ export async function s1(ctx: BenchContext): Promise<void> {
       try {
         const pop = await sutPopulation(ctx, sut);
         if (!pop) continue;
-        ctx.log(`S1 ${s.name}: SUT run ${rep + 1}/${p.reps}`);
+        ctx.log(`S1 ${s.name}: SUT run ${rep + 1}/${s.reps}`);
         ours.push(await kneeSearch(ctx, 'SUT', sut, pop, s.rooms(pop), s.members, s.plan));
         ctx.record('S1', { shape: s.name, rep, ...ours.at(-1) });
       } finally {

@@ -242,7 +242,8 @@ export async function s5(ctx: BenchContext): Promise<void> {
       const r = await cannon(ctx, sut.info.url as string, [targets.emptyPoll], 1, 'SUT empty poll');
       ours.push(r.reqPerSec);
       if (r.invalid) invalid.push(r.invalid);
-      // Long-poll: park every device's poll, then enqueue one command per device at a fixed rate.
+      if (rep < p.reps - 1) continue;
+      // Long-poll (once): park every device's poll, then enqueue one command per device at a fixed rate.
       await sut.call('clearCommands', { owners: targets.owners }, 600_000);
       await ctx.gen.call('park', { url: sut.info.url, requests: targets.parked, timeoutMs: (p.s5.waitSec + 30) * 1000 });
       await sleep(Math.min(10_000, 1000 + p.s5.parked / 2));
