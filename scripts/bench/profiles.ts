@@ -55,7 +55,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
       knee: { start: 100, factor: 2, maxRate: 20_000, maxSteps: 4, resolution: 0.3 },
       bigKnee: { start: 8, factor: 2, maxRate: 2_000, maxSteps: 3, resolution: 0.3 },
     },
-    s2: { fractions: [0.25, 0.5, 0.8] },
+    s2: { fractions: [0.5] },
     s3: { steps: [0, 100, 200] },
     s4: { warmupSec: 1, durationSec: 2, connections: 100, getPipelining: 1, postPipelining: 1, pgSeconds: 2, seedMessages: 60 },
     s5: { durationSec: 2, parked: 200, wakeRate: 200, waitSec: 25 },

@@ -37,6 +37,7 @@ export function mergeEncoded(list: readonly string[]): Histogram {
 }
 
 export interface LatencySummary {
+  /** Samples recorded; with 0, every percentile is 0 and means "no data", not "fast". */
   count: number;
   p50: number;
   p90: number;

@@ -425,6 +425,8 @@ interface OpenHttpParams {
   /** Requests in flight beyond this count are not sent and counted as dropped. */
   maxInFlight: number;
   timeoutMs: number;
+  /** Longest wait after the window for answers still in flight (those left are reported as unfinished). */
+  drainMs: number;
   tag: string;
 }
 
@@ -520,9 +522,12 @@ async function openHttp(p: OpenHttpParams) {
     }
   }
   const health = (meter ?? healthMeter())();
-  const until = performance.now() + p.timeoutMs;
+  const until = performance.now() + Math.min(p.drainMs, p.timeoutMs);
   while (inFlight > 0 && performance.now() < until) await sleep(10);
-  return { rate: p.rate, sent, completed, dropped, errors, statuses, errorSamples, hist: encode(h), health };
+  const unfinished = Math.max(0, sent - completed - errors);
+  agent.destroy();
+  agents.delete(p.url);
+  return { rate: p.rate, sent, completed, dropped, errors, unfinished, statuses, errorSamples, hist: encode(h), health };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -259,8 +259,10 @@ export async function s2(ctx: BenchContext): Promise<void> {
     const [fraction, rate] = rates[i]!;
     for (const kind of ['ack', 'deliver', 'status'] as const) {
       for (const pct of ['p50', 'p99'] as const) {
-        const o = ours.map((run) => run[i]?.[kind][pct] ?? null);
-        const b = kind === 'status' ? [] : b1.map((run) => run[i]?.[kind][pct] ?? null);
+        // A window with no sample (nothing acknowledged or delivered) is missing data, never "0 ms".
+        const pick = (run: LatencyPoint[]) => (run[i] && run[i]![kind].count > 0 ? run[i]![kind][pct] : null);
+        const o = ours.map(pick);
+        const b = kind === 'status' ? [] : b1.map(pick);
         const label = kind === 'status' ? 'delivered-status' : kind;
         const t = fraction === 0.5 ? targets[`${kind} ${pct}`] : undefined;
         const oursMed = median(o.filter((x): x is number => x !== null));
@@ -277,7 +279,9 @@ export async function s2(ctx: BenchContext): Promise<void> {
           met: t !== undefined ? (ours.length && oursMed !== null ? oursMed <= t : null) : undefined,
           invalid: inv.length ? String(inv[0]) : undefined,
           note:
-            [kind === 'status' ? 'the baseline has no receipts' : '', [...ours, ...b1].some((run) => run[i]?.disturbed) ? 'noisy: generator delayed by other load' : '']
+            [
+              kind === 'status' ? 'the baseline has no receipts' : '',
+              ours.length && oursMed === null ? 'no sample: the SUT acknowledged or delivered nothing in the window' : '', [...ours, ...b1].some((run) => run[i]?.disturbed) ? 'noisy: generator delayed by other load' : '']
               .filter(Boolean)
               .join('; ') || undefined,
         });
