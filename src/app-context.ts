@@ -16,6 +16,7 @@ import type { ConversationService } from './domain/messaging/conversation.servic
 import type { MessageService } from './domain/messaging/message.service.ts';
 import type { SmartHome } from './domain/smarthome/smarthome.ts';
 import type { AuditService } from './domain/audit/audit.service.ts';
+import type { ModerationService } from './domain/messaging/moderation.service.ts';
 import type { DeviceStaffService } from './domain/devices/device-staff.service.ts';
 import type { UserService } from './domain/users/user.service.ts';
 import type { EventBus } from './infra/events.ts';
@@ -36,6 +37,7 @@ export interface Services {
   smarthome: SmartHome;
   audit: AuditService;
   deviceStaff: DeviceStaffService;
+  moderation: ModerationService;
 }
 
 export interface AppContext {

@@ -21,6 +21,7 @@ import { createConversationService } from './domain/messaging/conversation.servi
 import { createMessageService } from './domain/messaging/message.service.ts';
 import { createSmartHome, homegraphNotFoundHandler } from './domain/smarthome/smarthome.ts';
 import { createAuditService } from './domain/audit/audit.service.ts';
+import { createModerationService } from './domain/messaging/moderation.service.ts';
 import { createDeviceStaffService } from './domain/devices/device-staff.service.ts';
 import { createUserService } from './domain/users/user.service.ts';
 import { EventBus } from './infra/events.ts';
@@ -107,6 +108,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       logger,
     });
     const audit = createAuditService({ db: db.db });
+    const moderation = createModerationService({ db: db.db });
     const deviceStaff = createDeviceStaffService({ db: db.db, events, pubsub, config: config.devices });
 
     const app: AppContext = {
@@ -121,7 +123,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
       bearer: oauthServer.bearer,
       oauthServer,
-      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome, audit, deviceStaff },
+      services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome, audit, deviceStaff, moderation },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
     };
     // Deactivation ends every browser session of the user.

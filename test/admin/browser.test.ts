@@ -177,6 +177,23 @@ describe('admin in headless Chromium', () => {
     await shot(page, 'admin-dashboard');
   });
 
+  it('moderates a conversation: sees participants and messages, deletes a message after confirmation', async () => {
+    const dana = (await srv.app.services.users.findByEmail('dana@example.test'))!;
+    const olga = (await srv.app.services.users.findByEmail('operator@example.test'))!;
+    const actor = { user: dana, via: 'session' as const, scopes: null };
+    const { conversation } = await srv.app.services.conversations.create(actor, { participants: [olga.id], title: 'Porch light schedule' });
+    await srv.app.services.messages.send(actor, { conversationId: conversation.id, body: 'Can the porch light turn on at 7pm?' });
+    const spam = (await srv.app.services.messages.send(actor, { conversationId: conversation.id, body: 'BUY CHEAP LAMPS' })).message;
+    await page.click('.admin-nav >> text=Conversations');
+    await page.click('text=Porch light schedule');
+    assert.equal(await page.locator('tbody tr[data-message]').count(), 2);
+    await page.locator(`tr[data-message="${spam.id}"] button:has-text("Delete…")`).click();
+    await page.click('button:has-text("Yes, delete")');
+    assert.match((await page.locator('.notice').textContent()) ?? '', /Message deleted/);
+    assert.match((await page.locator(`tr[data-message="${spam.id}"]`).textContent()) ?? '', /deleted/);
+    await shot(page, 'admin-conversation');
+  });
+
   it('is usable on a phone-sized screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${srv.url}/admin/users/`);

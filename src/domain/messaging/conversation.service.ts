@@ -20,6 +20,22 @@ import {
 import { loadConversation, loadConversations, requireMember, wake, type MessagingDeps } from './messaging.shared.ts';
 import type { Conversation, InboxEntry, Page } from './messaging.types.ts';
 
+/**
+ * `moderator: true` lets staff act on a conversation they are not a member of (the admin): membership and
+ * owner checks are skipped, every other rule (owner hand-over, deletion of an empty conversation, events,
+ * wake-ups) stays the same.
+ */
+export interface ModerationOptions {
+  moderator?: boolean;
+}
+
+/** True for a staff moderator action; ForbiddenError `staff_only` when a non-staff actor asks for one. */
+function assertModerator(actor: Actor, opts: ModerationOptions): boolean {
+  if (!opts.moderator) return false;
+  if (!actor.user.isStaff) throw new ForbiddenError('Only staff can moderate conversations', 'staff_only');
+  return true;
+}
+
 export function createConversationService(deps: MessagingDeps) {
   const { db, events, pubsub, logger } = deps;
   const memberIds = (c: Conversation) => c.members.map((m) => m.userId);
@@ -53,18 +69,23 @@ export function createConversationService(deps: MessagingDeps) {
    * (ForbiddenError otherwise). When the owner leaves, the longest-standing member becomes owner; when
    * the last member leaves, the conversation and its messages are deleted. Returns whether it was deleted.
    */
-  async function removeParticipant(actor: Actor, conversationId: string, userId: string): Promise<{ deleted: boolean }> {
+  async function removeParticipant(actor: Actor, conversationId: string, userId: string, opts: ModerationOptions = {}): Promise<{ deleted: boolean }> {
     const me = actor.user.id;
-    const mine = await requireMember(db, conversationId, me);
+    const moderator = assertModerator(actor, opts);
+    if (moderator) {
+      if (!isId(conversationId)) throw new NotFoundError('Conversation');
+    } else {
+      const mine = await requireMember(db, conversationId, me);
+      if (userId !== me && mine.role !== 'owner') throw new ForbiddenError('Only the conversation owner can remove other members', 'not_conversation_owner');
+    }
     if (userId !== me && !idSchema.safeParse(userId).success) throw new NotFoundError('Participant');
-    if (userId !== me && mine.role !== 'owner') throw new ForbiddenError('Only the conversation owner can remove other members', 'not_conversation_owner');
     const result = await db.transaction().execute(async (trx) => {
       const [row] = await repo.lockConversations(trx, [conversationId]);
       if (!row) throw new NotFoundError('Conversation');
       const members = await repo.findMembers(trx, [conversationId]);
       const actorRow = members.find((m) => m.user_id === me);
-      if (!actorRow) throw new NotFoundError('Conversation');
-      if (userId !== me && actorRow.role !== 'owner') throw new ForbiddenError('Only the conversation owner can remove other members', 'not_conversation_owner');
+      if (!moderator && !actorRow) throw new NotFoundError('Conversation');
+      if (!moderator && userId !== me && actorRow!.role !== 'owner') throw new ForbiddenError('Only the conversation owner can remove other members', 'not_conversation_owner');
       const target = members.find((m) => m.user_id === userId);
       if (!target) throw new NotFoundError('Participant');
       await repo.deleteMember(trx, conversationId, userId);
@@ -158,14 +179,16 @@ export function createConversationService(deps: MessagingDeps) {
      * Add users (any member may). Adding to a 1:1 conversation turns it into a group. Already-present
      * users are ignored. Throws ValidationError for unknown users, NotFound for non-members.
      */
-    async addParticipants(actor: Actor, conversationId: string, userIds: string[]): Promise<Conversation> {
+    async addParticipants(actor: Actor, conversationId: string, userIds: string[], opts: ModerationOptions = {}): Promise<Conversation> {
       const ids = [...new Set(parseInput(participantsSchema, userIds))];
-      await requireMember(db, conversationId, actor.user.id);
+      const moderator = assertModerator(actor, opts);
+      if (moderator && !isId(conversationId)) throw new NotFoundError('Conversation');
+      if (!moderator) await requireMember(db, conversationId, actor.user.id);
       await assertUsersExist(ids, 'participants');
       const added = await db.transaction().execute(async (trx) => {
         const [row] = await repo.lockConversations(trx, [conversationId]);
         if (!row) throw new NotFoundError('Conversation');
-        await requireMember(trx, conversationId, actor.user.id);
+        if (!moderator) await requireMember(trx, conversationId, actor.user.id);
         const present = new Set((await repo.findMembers(trx, [conversationId])).map((m) => m.user_id));
         const fresh = ids.filter((id) => !present.has(id));
         if (fresh.length === 0) return fresh;

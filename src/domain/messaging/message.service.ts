@@ -158,20 +158,26 @@ export function createMessageService(deps: MessageServiceDeps) {
   }
 
   /** Edit or delete one's own message in a transaction that takes the next change position. */
-  async function change(actor: Actor, messageId: string, body: string | null): Promise<Message> {
-    const message = await visibleMessage(actor, messageId);
-    if (message.senderId !== actor.user.id) throw new ForbiddenError('You can only change your own messages', 'not_message_sender');
+  async function change(actor: Actor, messageId: string, body: string | null, moderator = false): Promise<Message> {
+    let message: Message | undefined;
+    if (moderator) {
+      message = isId(messageId) ? await msgRepo.findMessageById(db, messageId) : undefined;
+      if (!message) throw new NotFoundError('Message');
+    } else {
+      message = await visibleMessage(actor, messageId);
+      if (message.senderId !== actor.user.id) throw new ForbiddenError('You can only change your own messages', 'not_message_sender');
+    }
     if (message.deletedAt) {
       if (body === null) return message;
       throw new ConflictError('The message was deleted', 'message_deleted');
     }
-    await sendLimiter?.consume(actor.user.id);
+    if (!moderator) await sendLimiter?.consume(actor.user.id);
     const changed = await db.transaction().execute(async (trx) => {
       const changeSeq = await convRepo.nextChangeSeq(trx, message.conversationId);
       if (changeSeq === undefined) throw new NotFoundError('Message');
       const current = await msgRepo.findMessageById(trx, messageId);
       if (!current) throw new NotFoundError('Message');
-      if (!(await convRepo.findMember(trx, message.conversationId, actor.user.id))) throw new NotFoundError('Message');
+      if (!moderator && !(await convRepo.findMember(trx, message.conversationId, actor.user.id))) throw new NotFoundError('Message');
       if (current.deletedAt) {
         if (body === null) return false;
         throw new ConflictError('The message was deleted', 'message_deleted');
@@ -216,9 +222,13 @@ export function createMessageService(deps: MessageServiceDeps) {
       return change(actor, messageId, parseInput(messageBodySchema, body));
     },
 
-    /** Delete one's own message (soft: the body is gone, the seq stays). Deleting twice is a no-op. */
-    async remove(actor: Actor, messageId: string): Promise<Message> {
-      return change(actor, messageId, null);
+    /**
+     * Delete one's own message (soft: the body is gone, the seq stays). Deleting twice is a no-op. With
+     * `moderator: true` staff delete anyone's message (ForbiddenError `staff_only` for non-staff).
+     */
+    async remove(actor: Actor, messageId: string, opts: { moderator?: boolean } = {}): Promise<Message> {
+      if (opts.moderator && !actor.user.isStaff) throw new ForbiddenError('Only staff can moderate conversations', 'staff_only');
+      return change(actor, messageId, null, opts.moderator === true);
     },
 
     /**

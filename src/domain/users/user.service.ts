@@ -84,6 +84,11 @@ export function createUserService(deps: UserServiceDeps) {
       return row ? repo.rowToUser(row) : null;
     },
 
+    /** The users among `ids` (unknown ids are absent), one query. */
+    async findByIds(ids: readonly string[]): Promise<User[]> {
+      return (await repo.findUsersByIds(db, [...new Set(ids)])).map(repo.rowToUser);
+    },
+
     async findByEmail(email: string): Promise<User | null> {
       const row = await repo.findUserByEmail(db, email);
       return row ? repo.rowToUser(row) : null;

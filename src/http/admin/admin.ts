@@ -14,6 +14,7 @@ import { AppError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import type { Api } from '../api.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { registerAuditPages } from './audit.pages.ts';
+import { registerConversationPages } from './conversations.pages.ts';
 import { deviceMessagesNav, registerDevicePages } from './devices.pages.ts';
 import { registerOAuthPages } from './oauth.pages.ts';
 import { registerDashboard, type DashboardStat } from './dashboard.pages.ts';
@@ -93,7 +94,7 @@ function guard(nav: AdminNavItem[]): Koa.Middleware {
 /** The sections of the admin, in navigation order. */
 export function adminSections(): AdminSection[] {
   const sections: AdminSection[] = [];
-  sections.push(registerUserPages(() => sections), registerDevicePages(), deviceMessagesNav(), registerOAuthPages(), registerAuditPages());
+  sections.push(registerUserPages(() => sections), registerConversationPages(), registerDevicePages(), deviceMessagesNav(), registerOAuthPages(), registerAuditPages());
   return sections;
 }
 
