@@ -149,6 +149,20 @@ export async function setWatermarks(db: Db, conversationId: string, userId: stri
 /** A sender has read and received everything up to their own message: move both watermarks, many at once. */
 export async function advanceSenderWatermarks(db: Db, rows: ReadonlyArray<{ conversationId: string; userId: string; seq: number }>): Promise<void> {
   if (rows.length === 0) return;
+  // Lock the member rows in (conversation, user) order first: receipts lock a conversation's members in user
+  // order, and an UPDATE … FROM VALUES locks in whatever order its plan visits them, which deadlocks against
+  // a receipt when a batch carries two senders of one conversation.
+  const keys = [...new Map(rows.map((r) => [`${r.conversationId} ${r.userId}`, r])).values()].sort((a, b) =>
+    a.conversationId === b.conversationId ? (a.userId < b.userId ? -1 : 1) : a.conversationId < b.conversationId ? -1 : 1,
+  );
+  if (keys.length > 1) {
+    const pairs = sql.join(keys.map((r) => sql`(${r.conversationId}::uuid, ${r.userId}::uuid)`));
+    await sql`
+      select 1 from conversation_members
+      where (conversation_id, user_id) in (${pairs})
+      order by conversation_id, user_id
+      for update`.execute(db);
+  }
   const values = sql.join(rows.map((r) => sql`(${r.conversationId}::uuid, ${r.userId}::uuid, ${r.seq}::bigint)`));
   await sql`
     update conversation_members cm
