@@ -158,7 +158,7 @@ export const envSchema = z.object({
   OAUTH_DEVICE_CODE_TTL: z.coerce.number().int().min(60).max(3600).default(600),
   /** Requests per IP per minute to the token, revocation, introspection and device endpoints before 429. */
   OAUTH_TOKEN_RATE_LIMIT: z.coerce.number().int().positive().default(120),
-  /** Failed token/revocation requests (bad client credentials, invalid grants) per IP in 10 minutes before 429. */
+  /** Failed client authentications at the token, revocation and introspection endpoints per IP in 10 minutes before 429. */
   OAUTH_TOKEN_MAX_FAILURES: z.coerce.number().int().positive().default(30),
   /** Seconds between sweeps of expired OAuth codes, tokens and sessions (0 = never). */
   OAUTH_CLEANUP_INTERVAL: z.coerce.number().int().min(0).default(3600),

@@ -558,4 +558,23 @@ describe('token endpoint rate limit (L1)', () => {
     const revoke = await postForm(srv, '/o/revoke_token/', { token: 'x' }, { authorization: basicAuth(c.clientId, c.clientSecret!) });
     assert.equal(revoke.status, 429);
   });
+
+  it('device polling and invalid grants do not count as failures', async () => {
+    const other = await startTestServer({ env: { OAUTH_TOKEN_MAX_FAILURES: '3' } });
+    try {
+      const c = await createOAuthClient(other, { type: 'public', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], redirect_uris: [], scopes: ['devices'] });
+      const da = await postForm(other, '/o/device_authorization/', { client_id: c.clientId, scope: 'devices' });
+      assert.equal(da.status, 200);
+      for (let i = 0; i < 6; i++) {
+        const poll = await postForm(other, '/o/token/', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: da.body.device_code, client_id: c.clientId });
+        assert.equal(poll.status, 400);
+        assert.ok(['authorization_pending', 'slow_down'].includes(poll.body.error), poll.body.error);
+        const bad = await postForm(other, '/o/token/', { grant_type: 'refresh_token', refresh_token: 'nope', client_id: c.clientId });
+        assert.equal(bad.status, 400);
+        assert.equal(bad.body.error, 'invalid_grant');
+      }
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -308,9 +308,12 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer {
     if (ctx.method === 'GET' && path === OAUTH_ROUTES.authorization) await applyDefaultScope(ctx);
     await providerStack(ctx as never, next);
     if (clientEndpoint && ctx.status >= 400 && ctx.status !== 429) {
-      await failures.consume(ctx.ip).catch(() => undefined);
-      // RFC 6749 §5.2 names this case unauthorized_client; the provider reports invalid_request.
       const body = ctx.body as { error?: string; error_description?: string } | undefined;
+      // Only failed client authentication counts: guessing 256-bit codes or tokens is hopeless, while
+      // device polling (authorization_pending) and expired refresh tokens behind one shared IP (Google)
+      // are normal traffic that must not lock a client out.
+      if (body?.error === 'invalid_client') await failures.consume(ctx.ip).catch(() => undefined);
+      // RFC 6749 §5.2 names this case unauthorized_client; the provider reports invalid_request.
       if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') body.error = 'unauthorized_client';
     }
   };
