@@ -295,4 +295,15 @@ describe('admin shell, users and audit log', () => {
     const detail = await staff.client.get(`/admin/users/${target.id}/`);
     assert.doesNotMatch(detail.text, /<script>alert/);
   });
+
+  it('never copies secret-looking values into the audit log', async () => {
+    await srv.app.services.audit.record({
+      actor: null,
+      action: 'test.secret',
+      targetType: 'test',
+      details: { password: 'hunter2-hunter2', client_secret: 's3cr3t', pin: '1234', pinChanged: true, name: 'kept' },
+    });
+    const [e] = (await srv.app.services.audit.list({ q: 'test.secret', target_type: '', target_id: '', sort: '-at', page: 1 })).entries;
+    assert.deepEqual(e!.details, { password: '[redacted]', client_secret: '[redacted]', pin: '[redacted]', pinChanged: true, name: 'kept' });
+  });
 });

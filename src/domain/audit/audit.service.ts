@@ -16,7 +16,7 @@ export interface AuditServiceDeps {
 export const AUDIT_PAGE_SIZE = 50;
 
 /** Keys whose values never go into `details` (secrets must not be copied into the log). */
-const SECRET_KEYS = /pass|secret|token|pin|key|hash/i;
+const SECRET_KEYS = /pass|secret|token|^pin$|key$|hash/i;
 
 function scrub(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!details) return {};

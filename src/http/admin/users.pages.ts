@@ -201,7 +201,7 @@ ${renderList<User>(ctx, {
           targetType: 'user',
           targetId: user.id,
           summary: `created ${user.email}`,
-          details: { isStaff: user.isStaff, isSuperuser: user.isSuperuser, withPassword: parsed.data.password !== null },
+          details: { isStaff: user.isStaff, isSuperuser: user.isSuperuser, ssoOnly: parsed.data.password === null },
         });
         flash(ctx, `User ${user.email} created.`);
         seeOther(ctx, `/admin/users/${user.id}/`);
