@@ -32,7 +32,7 @@ export interface StartOptions extends TestConfigOptions {
 
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
   const config = await testConfig(opts);
-  const running = await startRetrying(config, opts.logger ? { logger: opts.logger } : {});
+  const running = await withSchemaLock('shared', () => startRetrying(config, opts.logger ? { logger: opts.logger } : {}));
   let n = 0;
   const server: TestServer = {
     ...running,
@@ -81,16 +81,38 @@ async function startRetrying(config: Config, opts: Parameters<typeof createServe
   }
 }
 
+/** Advisory lock key that orders server starts (shared) against schema drops (exclusive). */
+const SCHEMA_LOCK_KEY = 0x4d4221;
+
+/**
+ * Run `fn` holding the schema lock. Test files run in parallel processes: a server start introspects the
+ * catalog (Kysely's migrator lists every schema's tables) and fails when another file drops its schema at
+ * that moment. Starts hold the lock shared, drops hold it exclusively, so the two never overlap.
+ */
+async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(mode === 'shared' ? 'select pg_advisory_lock_shared($1)' : 'select pg_advisory_lock($1)', [SCHEMA_LOCK_KEY]);
+    return await fn();
+  } finally {
+    // Ending the connection releases the lock.
+    await client.end();
+  }
+}
+
 /** Remove a test schema and the Redis keys under its prefix. */
 export async function dropTestData(config: Config): Promise<void> {
   if (config.db.url && config.db.schema !== 'public') {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(`drop schema if exists "${config.db.schema}" cascade`);
-    } finally {
-      await client.end();
-    }
+    await withSchemaLock('exclusive', async () => {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists "${config.db.schema}" cascade`);
+      } finally {
+        await client.end();
+      }
+    });
   }
   if (config.redis.url) {
     const redis = new Redis(TEST_REDIS_URL);
