@@ -82,8 +82,6 @@ export const envSchema = z.object({
   REALTIME_MAX_PAYLOAD: z.coerce.number().int().min(256).max(1_000_000).default(16_384),
   /** Inbound socket events allowed per socket per 10 seconds (all kinds together). */
   REALTIME_EVENTS_PER_10S: z.coerce.number().int().positive().default(200),
-  /** Messages a user may send over sockets per 10 seconds, counted across nodes. */
-  REALTIME_SENDS_PER_10S: z.coerce.number().int().positive().default(50),
   /** Typing signals allowed per socket per 10 seconds (extra ones are dropped). */
   REALTIME_TYPING_PER_10S: z.coerce.number().int().positive().default(10),
   /** Seconds after which a typing indicator ends unless repeated. */
@@ -225,7 +223,6 @@ export interface Config {
     readonly maxPacketBytes: number;
     readonly maxPayloadBytes: number;
     readonly eventsPer10s: number;
-    readonly sendsPer10s: number;
     readonly typingPer10s: number;
     readonly typingTtlMs: number;
     readonly presenceTtlMs: number;
@@ -377,7 +374,6 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       maxPacketBytes: e.REALTIME_MAX_PACKET,
       maxPayloadBytes: e.REALTIME_MAX_PAYLOAD,
       eventsPer10s: e.REALTIME_EVENTS_PER_10S,
-      sendsPer10s: e.REALTIME_SENDS_PER_10S,
       typingPer10s: e.REALTIME_TYPING_PER_10S,
       typingTtlMs: e.REALTIME_TYPING_TTL * 1000,
       presenceTtlMs: e.PRESENCE_TTL * 1000,
