@@ -1,18 +1,21 @@
 /**
  * Who is online, across every node, without asking the nodes (`fetchSockets()` is never used on a hot
  * path). In Redis each user has a sorted set of their connected sockets scored by expiry, and one sorted
- * set holds every socket of the cluster; nodes refresh their own sockets' entries on a heartbeat, so the
+ * set holds every socket of the cluster (chat or device); nodes refresh their own sockets' entries on a heartbeat, so the
  * sockets of a node that died drop out after the TTL. Without Redis the same is kept in memory (one node).
  */
 import type { RedisHandle } from '../infra/redis.ts';
 
 export interface PresenceStore {
-  /** Record a connected socket; true when it is the user's first (the user just came online). */
-  add(userId: string, socketId: string): Promise<boolean>;
-  /** Forget a socket; true when the user has no socket left anywhere (just went offline). */
-  remove(userId: string, socketId: string): Promise<boolean>;
+  /**
+   * Record a connected socket. `userId` is given for chat sockets, which make their user online; true when
+   * it is the user's first (the user just came online).
+   */
+  add(socketId: string, userId: string | null): Promise<boolean>;
+  /** Forget a socket; true when its user has no chat socket left anywhere (just went offline). */
+  remove(socketId: string, userId: string | null): Promise<boolean>;
   /** Extend the life of this node's sockets (called on a heartbeat). */
-  refresh(entries: ReadonlyArray<readonly [userId: string, socketId: string]>): Promise<void>;
+  refresh(entries: ReadonlyArray<readonly [socketId: string, userId: string | null]>): Promise<void>;
   /** The subset of `userIds` with at least one live socket. */
   online(userIds: readonly string[]): Promise<Set<string>>;
   /** Connected sockets across every node. */
@@ -29,8 +32,12 @@ function redisPresence(redis: RedisHandle, ttlMs: number): PresenceStore {
   const userKey = (id: string) => `${redis.prefix}presence:user:${id}`;
   const allKey = `${redis.prefix}presence:sockets`;
   return {
-    async add(userId, socketId) {
+    async add(socketId, userId) {
       const now = Date.now();
+      if (!userId) {
+        await r.zadd(allKey, now + ttlMs, socketId);
+        return false;
+      }
       const res = await r
         .multi()
         .zremrangebyscore(userKey(userId), '-inf', now)
@@ -41,8 +48,12 @@ function redisPresence(redis: RedisHandle, ttlMs: number): PresenceStore {
         .exec();
       return Number(res?.[3]?.[1] ?? 0) === 1;
     },
-    async remove(userId, socketId) {
+    async remove(socketId, userId) {
       const now = Date.now();
+      if (!userId) {
+        await r.zrem(allKey, socketId);
+        return false;
+      }
       const res = await r
         .multi()
         .zrem(userKey(userId), socketId)
@@ -57,8 +68,9 @@ function redisPresence(redis: RedisHandle, ttlMs: number): PresenceStore {
       const CHUNK = 1000;
       for (let i = 0; i < entries.length; i += CHUNK) {
         const p = r.pipeline();
-        for (const [userId, socketId] of entries.slice(i, i + CHUNK)) {
-          p.zadd(userKey(userId), exp, socketId).pexpire(userKey(userId), ttlMs * 2).zadd(allKey, exp, socketId);
+        for (const [socketId, userId] of entries.slice(i, i + CHUNK)) {
+          if (userId) p.zadd(userKey(userId), exp, socketId).pexpire(userKey(userId), ttlMs * 2);
+          p.zadd(allKey, exp, socketId);
         }
         await p.exec();
       }
@@ -80,20 +92,22 @@ function redisPresence(redis: RedisHandle, ttlMs: number): PresenceStore {
 
 function memoryPresence(): PresenceStore {
   const byUser = new Map<string, Set<string>>();
-  let total = 0;
+  const all = new Set<string>();
   return {
-    async add(userId, socketId) {
+    async add(socketId, userId) {
+      all.add(socketId);
+      if (!userId) return false;
       let set = byUser.get(userId);
       if (!set) byUser.set(userId, (set = new Set()));
       if (set.has(socketId)) return false;
       set.add(socketId);
-      total++;
       return set.size === 1;
     },
-    async remove(userId, socketId) {
+    async remove(socketId, userId) {
+      all.delete(socketId);
+      if (!userId) return false;
       const set = byUser.get(userId);
       if (!set?.delete(socketId)) return false;
-      total--;
       if (set.size) return false;
       byUser.delete(userId);
       return true;
@@ -103,7 +117,7 @@ function memoryPresence(): PresenceStore {
       return new Set(userIds.filter((id) => byUser.has(id)));
     },
     async connectedSockets() {
-      return total;
+      return all.size;
     },
   };
 }

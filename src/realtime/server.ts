@@ -17,9 +17,12 @@ import { AppError, RateLimitedError, UnauthenticatedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { RealtimeIo, RealtimeSocket } from './events.ts';
 import { toAckError, type HandlerDeps } from './handler.ts';
+import { registerConversationHandlers } from './handlers/conversation.handlers.ts';
+import { registerMessageHandlers } from './handlers/message.handlers.ts';
 import { registerPresenceHandlers } from './handlers/presence.handlers.ts';
 import { windowCounter } from './limits.ts';
 import type { PresenceStore } from './presence.ts';
+import { startPublisher } from './publisher.ts';
 import { conversationRoom, deviceOwnerRoom, grantRoom, isConversationRoom, sessionRoom, userRoom } from './rooms.ts';
 
 /** What realtime needs from the chat domain. */
@@ -29,12 +32,6 @@ export interface RealtimeChat {
   /** The subset of `others` that share at least one conversation with `userId`. */
   partnersAmong(userId: string, others: readonly string[]): Promise<Set<string>>;
 }
-
-/** Used until a chat domain is wired in: no conversations, no partners. */
-export const noChat: RealtimeChat = {
-  conversationIdsOf: async () => [],
-  partnersAmong: async () => new Set(),
-};
 
 /** Shared by every socket handler module. */
 export interface RealtimeContext {
@@ -50,7 +47,6 @@ export interface RealtimeContext {
 export type SocketModule = (rt: RealtimeContext, socket: RealtimeSocket) => void;
 
 export interface RealtimeOptions {
-  chat?: RealtimeChat;
   /** Handler modules registered on every connection, besides the built-in ones. */
   modules?: SocketModule[];
 }
@@ -90,7 +86,7 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
     io.of('/').adapter.on('error', (err: Error) => log.error({ err: { message: err.message } }, 'adapter error'));
   }
 
-  const chat = opts.chat ?? noChat;
+  const chat: RealtimeChat = app.services.conversations;
   const presence = app.presence;
   const rt: RealtimeContext = {
     app,
@@ -137,11 +133,12 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
     app.events.on('session.ended', ({ sessionId }) => io.in(sessionRoom(sessionId)).disconnectSockets(true)),
     app.events.on('user.deactivated', ({ userId }) => io.in([userRoom(userId), deviceOwnerRoom(userId)]).disconnectSockets(true)),
     app.events.on('token.revoked', ({ grantId }) => io.in(grantRoom(grantId)).disconnectSockets(true)),
+    startPublisher(io, app.events),
   ];
 
   // Keep this node's presence entries alive; a node that stops refreshing drops out after the TTL.
   const heartbeat = setInterval(() => {
-    const entries = [...io.of('/').sockets.values()].map((s) => [s.data.actor.user.id, s.id] as const);
+    const entries = [...io.of('/').sockets.values()].map((s) => [s.id, presenceUser(s)] as const);
     presence.refresh(entries).catch((err: Error) => log.warn({ err: { message: err.message } }, 'presence refresh failed'));
   }, Math.max(1000, Math.floor(config.realtime.presenceTtlMs / 3)));
   heartbeat.unref();
@@ -153,13 +150,18 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
       clearInterval(heartbeat);
       for (const off of offs) off();
       const sockets = [...io.of('/').sockets.values()];
-      await Promise.allSettled(sockets.map((s) => presence.remove(s.data.actor.user.id, s.id)));
+      await Promise.allSettled(sockets.map((s) => presence.remove(s.id, presenceUser(s))));
       for (const s of sockets) s.disconnect(true);
       await Promise.allSettled([...io._nsps.values()].map((nsp) => nsp.adapter.close()));
       // The HTTP server is closed by its own closer (it also drains Koa's requests).
       io.engine.close();
     },
   };
+}
+
+/** The user a socket makes "online": chat sockets only (a device's token does not). */
+function presenceUser(socket: RealtimeSocket): string | null {
+  return hasScope(socket.data.actor, 'read:messages') ? socket.data.actor.user.id : null;
 }
 
 /** Every room a socket of `actor` belongs in. */
@@ -201,27 +203,28 @@ async function onConnection(rt: RealtimeContext, socket: RealtimeSocket, authDep
     });
   });
 
-  const chatSocket = hasScope(actor, 'read:messages');
+  registerMessageHandlers(rt, socket);
+  registerConversationHandlers(rt, socket);
   registerPresenceHandlers(rt, socket);
   for (const m of modules) m(rt, socket);
   const conversationRooms = [...socket.rooms].filter(isConversationRoom);
 
   socket.on('disconnecting', () => {
     const shared = [...socket.rooms].filter(isConversationRoom);
-    rt.presence.remove(userId, socket.id).then(
+    rt.presence.remove(socket.id, presenceUser(socket)).then(
       (wentOffline) => {
-        if (wentOffline && chatSocket && shared.length) rt.io.to(shared).except(userRoom(userId)).emit('presence', { user_id: userId, status: 'offline' });
+        if (wentOffline && shared.length) rt.io.to(shared).except(userRoom(userId)).emit('presence', { user_id: userId, status: 'offline' });
       },
       (err: Error) => log.warn({ err: { message: err.message } }, 'presence remove failed'),
     );
   });
   try {
-    const cameOnline = await rt.presence.add(userId, socket.id);
+    const cameOnline = await rt.presence.add(socket.id, presenceUser(socket));
     if (!socket.connected) {
-      await rt.presence.remove(userId, socket.id);
+      await rt.presence.remove(socket.id, presenceUser(socket));
       return;
     }
-    if (cameOnline && chatSocket && conversationRooms.length) {
+    if (cameOnline && conversationRooms.length) {
       rt.io.to(conversationRooms).except(userRoom(userId)).emit('presence', { user_id: userId, status: 'online' });
     }
   } catch (err) {

@@ -166,7 +166,7 @@ describe('socket authentication and lifecycle (two nodes)', () => {
     const big = await emitAck(s, 'typing', { conversation_id: crypto.randomUUID(), pad: 'x'.repeat(20_000) });
     assert.equal(big.error.code, 'payload_too_large');
     const foreign = await emitAck(s, 'typing', { conversation_id: crypto.randomUUID() });
-    assert.equal(foreign.error.code, 'conversation_not_found');
+    assert.equal(foreign.error.code, 'not_found');
     await quiet(seen);
     assert.equal(s.connected, true);
     s.close();

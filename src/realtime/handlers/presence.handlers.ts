@@ -24,7 +24,7 @@ export function registerPresenceHandlers(rt: RealtimeContext, socket: RealtimeSo
     defineHandler(rt.handlerDeps, socket, { event: 'typing', scope: 'read:messages', schema: typingSchema }, (input) => {
       const room = conversationRoom(input.conversation_id);
       // Room membership mirrors conversation membership (joined on connect, updated on every change).
-      if (!socket.rooms.has(room)) throw new NotFoundError('Conversation', 'conversation_not_found');
+      if (!socket.rooms.has(room)) throw new NotFoundError('Conversation');
       if (!typingBudget.take()) throw new RateLimitedError(10);
       // Volatile: a typing signal that cannot be sent right now is worthless later.
       socket.volatile.to(room).emit('typing', {
