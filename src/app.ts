@@ -21,6 +21,7 @@ import { registerOAuthRoutes } from './http/routes/oauth.routes.ts';
 import { registerMessagingRoutes } from './http/routes/messaging.routes.ts';
 import { registerUserRoutes } from './http/routes/users.routes.ts';
 import { registerSmartHomeRoutes } from './http/routes/smarthome.routes.ts';
+import { registerSyncRoutes } from './http/routes/sync.routes.ts';
 import { registerSystemRoutes } from './http/routes/system.routes.ts';
 import { AppError, NotFoundError } from './errors.ts';
 
@@ -82,6 +83,7 @@ export function createApp(app: AppContext): BuiltApp {
   registerMessagingRoutes(api, app);
   registerSmartHomeRoutes(api, app);
   registerAdminRoutes(api, app);
+  registerSyncRoutes(api, app);
 
   // Wraps the router so it sees allowedMethods' 405 (set on the way back) instead of turning it into a 404.
   koa.use(async (ctx, next) => {

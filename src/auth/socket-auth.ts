@@ -47,11 +47,17 @@ export function sessionIsLive(sess: SessionData | undefined, absoluteTimeoutMs: 
   return true;
 }
 
+export interface HandshakeIdentity {
+  actor: Actor;
+  /** Epoch seconds at which the access token expires (bearer handshakes). */
+  expiresAt?: number;
+}
+
 /**
  * Resolve a handshake to an Actor. Throws UnauthenticatedError (`unauthenticated`, `invalid_token`) or
  * ForbiddenError (`csrf_origin` for a cookie handshake without an allowed Origin, `insufficient_scope`).
  */
-export async function authenticateHandshake(deps: SocketAuthDeps, creds: HandshakeCredentials): Promise<Actor> {
+export async function authenticateHandshake(deps: SocketAuthDeps, creds: HandshakeCredentials): Promise<HandshakeIdentity> {
   if (creds.token !== undefined) {
     if (typeof creds.token !== 'string' || !creds.token || creds.token.length > 4096) throw new UnauthenticatedError('Malformed access token', 'invalid_request');
     const info = await deps.bearer.verify(creds.token);
@@ -60,13 +66,14 @@ export async function authenticateHandshake(deps: SocketAuthDeps, creds: Handsha
     if (!info.scopes.some((s) => (SOCKET_SCOPES as readonly string[]).includes(s))) {
       throw new AppError(403, 'insufficient_scope', `The token needs one of the scopes ${SOCKET_SCOPES.join(', ')}`, { scopes: SOCKET_SCOPES });
     }
-    return {
+    const actor: Actor = {
       user,
       via: 'bearer',
       scopes: new Set(info.scopes),
       clientId: info.clientId,
       ...(info.grantId ? { grantId: info.grantId } : {}),
     };
+    return info.expiresAt ? { actor, expiresAt: info.expiresAt } : { actor };
   }
   // Cross-site WebSocket hijacking defence: a cookie is only honoured from one of our own pages.
   const origin = creds.request.headers.origin;
@@ -78,7 +85,7 @@ export async function authenticateHandshake(deps: SocketAuthDeps, creds: Handsha
   if (!sid || !sessionIsLive(sess, deps.config.session.absoluteTimeoutMs)) throw new UnauthenticatedError('Sign in first: no valid session');
   const user = await deps.users.findById(sess.userId);
   if (!user || !user.isActive) throw new UnauthenticatedError('Sign in first: no valid session');
-  return { user, via: 'session', scopes: null, sessionId: sid };
+  return { actor: { user, via: 'session', scopes: null, sessionId: sid } };
 }
 
 /**

@@ -16,8 +16,6 @@ export interface AppEvents {
   'user.password_reset': { userId: string };
   /** A browser session ended (sign-out, expiry noticed, or revoked). */
   'session.ended': { sessionId: string; userId: string };
-  /** The access (and refresh) tokens of an OAuth grant were revoked: sockets opened with them end. */
-  'token.revoked': { grantId: string; userId: string };
   /** A command message was stored for a device (deliver it live; pollers are woken separately). */
   'device.command.created': {
     ownerId: string;

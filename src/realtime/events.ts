@@ -7,7 +7,9 @@
  */
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
+import type { WireDeviceMessageWithPayload } from '../domain/devices/device.types.ts';
 import type { Actor } from '../domain/users/user.types.ts';
+import type { PublicDevice } from '../http/presenters/device.ts';
 import type { conversationSchema, messageSchema, watermarksSchema } from '../http/presenters/messaging.ts';
 
 /** A message as every transport shows it (`presentMessage`). */
@@ -149,6 +151,9 @@ export interface ClientToServerEvents {
   'conversation:leave': ClientEvent<{ conversation_id: string }, { deleted: boolean }>;
   typing: ClientEvent<TypingInput, { ok: true }>;
   'presence:get': ClientEvent<PresenceGetInput, PresenceGetResult>;
+  'device:fetch': ClientEvent<{ device_id?: string; limit?: number }, { messages: WireDeviceMessageWithPayload[] }>;
+  'device:ack': ClientEvent<{ ids: string[] }, { acknowledged: string[] }>;
+  'device:state': ClientEvent<{ device_id: string; state: Record<string, unknown>; online?: boolean }, { device: PublicDevice }>;
 }
 
 export interface ServerToClientEvents {
@@ -163,6 +168,8 @@ export interface ServerToClientEvents {
   'conversation:member_removed': (event: MemberRemovedEvent) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
+  /** A command message for one of the owner's devices (the polling wire format plus `payload`, `expiresAt`). */
+  'device:command': (message: WireDeviceMessageWithPayload) => void;
 }
 
 // Nothing is sent between nodes except through the adapter's own room operations.
@@ -172,6 +179,8 @@ export interface SocketData {
   actor: Actor;
   /** Epoch ms of the last successful check of the session or token. */
   authCheckedAt: number;
+  /** Epoch ms at which the socket's access token expires (bearer sockets). */
+  expiresAt?: number;
 }
 
 export type RealtimeIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -6,12 +6,13 @@
  * - messages → the conversation room (`message:new|updated|deleted`), in the order the domain emits them;
  * - status changes → the SENDER's user room (`message:status`, every device of theirs);
  * - membership → the members' user rooms, and room membership is changed on every node
- *   (`socketsJoin` / `socketsLeave` travel through the adapter).
+ *   (`socketsJoin` / `socketsLeave` travel through the adapter);
+ * - device command messages → the owner's device sockets (`device:command`).
  */
 import type { EventBus } from '../infra/events.ts';
 import { presentConversation, presentMessage } from '../http/presenters/messaging.ts';
 import type { RealtimeIo } from './events.ts';
-import { conversationRoom, userRoom } from './rooms.ts';
+import { conversationRoom, deviceOwnerRoom, userRoom } from './rooms.ts';
 
 /** Subscribe the broadcasts; returns the unsubscribe function. */
 export function startPublisher(io: RealtimeIo, events: EventBus): () => void {
@@ -59,6 +60,9 @@ export function startPublisher(io: RealtimeIo, events: EventBus): () => void {
       if (deleted) io.in(room).socketsLeave(room);
       else io.in(userRoom(userId)).socketsLeave(room);
       io.to([...memberIds, userId].map(userRoom)).emit('conversation:member_removed', { conversation_id: conversationId, user_id: userId, removed_by: removedBy, deleted });
+    }),
+    events.on('device.command.created', ({ ownerId, message, payload, expiresAt }) => {
+      io.to(deviceOwnerRoom(ownerId)).emit('device:command', { ...message, payload, expiresAt });
     }),
   ];
   return () => {

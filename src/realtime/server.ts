@@ -18,6 +18,7 @@ import type { Logger } from '../logger.ts';
 import type { RealtimeIo, RealtimeSocket } from './events.ts';
 import { toAckError, type HandlerDeps } from './handler.ts';
 import { registerConversationHandlers } from './handlers/conversation.handlers.ts';
+import { registerDeviceHandlers } from './handlers/device.handlers.ts';
 import { registerMessageHandlers } from './handlers/message.handlers.ts';
 import { registerPresenceHandlers } from './handlers/presence.handlers.ts';
 import { windowCounter } from './limits.ts';
@@ -104,9 +105,10 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
   const initialRooms = new WeakMap<RealtimeSocket, string[]>();
   io.use((socket, next) => {
     authenticateHandshake(authDeps(), { request: socket.request, token: (socket.handshake.auth as { token?: unknown } | undefined)?.token })
-      .then(async (actor) => {
+      .then(async ({ actor, expiresAt }) => {
         socket.data.actor = actor;
         socket.data.authCheckedAt = Date.now();
+        if (expiresAt) socket.data.expiresAt = expiresAt * 1000;
         initialRooms.set(socket, await roomsOf(rt, actor));
       })
       .then(
@@ -132,14 +134,18 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
   const offs = [
     app.events.on('session.ended', ({ sessionId }) => io.in(sessionRoom(sessionId)).disconnectSockets(true)),
     app.events.on('user.deactivated', ({ userId }) => io.in([userRoom(userId), deviceOwnerRoom(userId)]).disconnectSockets(true)),
-    app.events.on('token.revoked', ({ grantId }) => io.in(grantRoom(grantId)).disconnectSockets(true)),
+    app.events.on('oauth.grant_revoked', ({ grantId }) => io.in(grantRoom(grantId)).disconnectSockets(true)),
     startPublisher(io, app.events),
   ];
 
   // Keep this node's presence entries alive; a node that stops refreshing drops out after the TTL.
   const heartbeat = setInterval(() => {
-    const entries = [...io.of('/').sockets.values()].map((s) => [s.id, presenceUser(s)] as const);
-    presence.refresh(entries).catch((err: Error) => log.warn({ err: { message: err.message } }, 'presence refresh failed'));
+    const sockets = [...io.of('/').sockets.values()];
+    presence.refresh(sockets.map((s) => [s.id, presenceUser(s)] as const)).catch((err: Error) => log.warn({ err: { message: err.message } }, 'presence refresh failed'));
+    // A device holding a socket stays online, as one that polls does.
+    for (const owner of new Set(sockets.filter(isDeviceSocket).map((s) => s.data.actor.user.id))) {
+      app.services.devices.markSeen(owner).catch((err: Error) => log.warn({ err: { message: err.message } }, 'device seen update failed'));
+    }
   }, Math.max(1000, Math.floor(config.realtime.presenceTtlMs / 3)));
   heartbeat.unref();
 
@@ -157,6 +163,11 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
       io.engine.close();
     },
   };
+}
+
+/** A socket of a device (a bearer token with the `devices` scope). */
+function isDeviceSocket(socket: RealtimeSocket): boolean {
+  return socket.data.actor.via === 'bearer' && hasScope(socket.data.actor, 'devices');
 }
 
 /** The user a socket makes "online": chat sockets only (a device's token does not). */
@@ -206,8 +217,16 @@ async function onConnection(rt: RealtimeContext, socket: RealtimeSocket, authDep
   registerMessageHandlers(rt, socket);
   registerConversationHandlers(rt, socket);
   registerPresenceHandlers(rt, socket);
+  registerDeviceHandlers(rt, socket);
   for (const m of modules) m(rt, socket);
   const conversationRooms = [...socket.rooms].filter(isConversationRoom);
+  // A token's socket ends with the token (the client reconnects with a fresh one).
+  if (socket.data.expiresAt) {
+    const expiry = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(socket.data.expiresAt - Date.now(), 2 ** 31 - 1)));
+    expiry.unref();
+    socket.once('disconnect', () => clearTimeout(expiry));
+  }
+  if (isDeviceSocket(socket)) rt.app.services.devices.markSeen(userId).catch((err: Error) => log.warn({ err: { message: err.message } }, 'device seen update failed'));
 
   socket.on('disconnecting', () => {
     const shared = [...socket.rooms].filter(isConversationRoom);

@@ -5,7 +5,7 @@ import {
   collect,
   connectSocket,
   emitAck,
-  fakeBearer,
+  socketTokens,
   nextEvent,
   quiet,
   startCluster,
@@ -28,13 +28,13 @@ describe('chat over sockets across two nodes', () => {
   let bobB: ClientSocket;
   let carolA: ClientSocket;
   let convId: string;
-  let tokens: ReturnType<typeof fakeBearer>;
+  let tokens: ReturnType<typeof socketTokens>;
   const sockets: ClientSocket[] = [];
 
   before(async () => {
     cluster = await startCluster(2);
     [a, b] = cluster.nodes as [TestServer, TestServer];
-    tokens = fakeBearer(a, b);
+    tokens = socketTokens(a);
     const sa = await a.signedIn();
     const sb = await b.signedIn();
     const sc = await a.signedIn();
@@ -187,7 +187,7 @@ describe('chat over sockets across two nodes', () => {
   });
 
   it('checks scopes per event for bearer sockets', async () => {
-    const reader = await connectSocket(b.url, { token: tokens.issue(bob.id, ['read:messages']) });
+    const reader = await connectSocket(b.url, { token: await tokens.issue(bob, ['read:messages']) });
     sockets.push(reader);
     const res = await emitAck(reader, 'message:send', { conversation_id: convId, body: 'no scope' });
     assert.equal(res.error.code, 'insufficient_scope');
@@ -201,12 +201,12 @@ describe('chat over sockets across two nodes', () => {
     assert.equal(synced.data.conversations[0].changes.length, 2);
     assert.equal(synced.data.has_more, true);
 
-    const full = await connectSocket(a.url, { token: tokens.issue(bob.id, ['read:messages', 'send:messages']) });
+    const full = await connectSocket(a.url, { token: await tokens.issue(bob, ['read:messages', 'send:messages']) });
     sockets.push(full);
     assert.equal((await emitAck(full, 'message:send', { conversation_id: convId, body: 'with scope' })).data.created, true);
 
     // A devices-only token is not a chat client: no conversation traffic reaches it.
-    const device = await connectSocket(a.url, { token: tokens.issue(bob.id, ['devices']) });
+    const device = await connectSocket(a.url, { token: await tokens.issue(bob, ['devices']) });
     sockets.push(device);
     const deviceGot = collect(device, 'message:new');
     assert.equal((await emitAck(device, 'sync', { conversation_id: convId })).error.code, 'insufficient_scope');

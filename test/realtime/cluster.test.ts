@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Actor, User } from '../../src/domain/users/user.types.ts';
-import { collect, connectSocket, emitAck, fakeBearer, nextEvent, quiet, startCluster, type ClientSocket, type Cluster } from '../support/socket.ts';
+import { collect, connectSocket, emitAck, socketTokens, nextEvent, quiet, startCluster, type ClientSocket, type Cluster } from '../support/socket.ts';
 import { HttpClient } from '../support/http.ts';
 import type { TestServer } from '../support/server.ts';
 
@@ -183,11 +183,11 @@ describe('membership, catch-up and long-poll across two nodes', () => {
     const tooLong = await bob.client.get(`/api/sync?cursor=${(await bob.client.get('/api/sync')).body.cursor}&timeout=${b.config.realtime.longPollMaxMs + 1}`);
     assert.equal(tooLong.status, 400);
     assert.equal(tooLong.body.error.code, 'validation_failed');
-    const tokens = fakeBearer(b);
-    const noScope = await b.client().get('/api/sync', { bearer: tokens.issue(bob.user.id, ['devices']) });
+    const tokens = socketTokens(b);
+    const noScope = await b.client().get('/api/sync', { bearer: await tokens.issue(bob.user, ['devices']) });
     assert.equal(noScope.status, 403);
     assert.equal(noScope.body.error.code, 'insufficient_scope');
-    const withScope = await b.client().get('/api/sync', { bearer: tokens.issue(bob.user.id, ['read:messages']) });
+    const withScope = await b.client().get('/api/sync', { bearer: await tokens.issue(bob.user, ['read:messages']) });
     assert.equal(withScope.status, 200);
   });
 });

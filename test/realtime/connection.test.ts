@@ -8,7 +8,7 @@ import {
   disconnected,
   emitAck,
   eventually,
-  fakeBearer,
+  socketTokens,
   quiet,
   startCluster,
   type Cluster,
@@ -19,11 +19,11 @@ describe('socket authentication and lifecycle (two nodes)', () => {
   let cluster: Cluster;
   let a: TestServer;
   let b: TestServer;
-  let tokens: ReturnType<typeof fakeBearer>;
+  let tokens: ReturnType<typeof socketTokens>;
   before(async () => {
     cluster = await startCluster(2);
     [a, b] = cluster.nodes as [TestServer, TestServer];
-    tokens = fakeBearer(a, b);
+    tokens = socketTokens(a);
   });
   after(() => cluster.close());
 
@@ -72,13 +72,13 @@ describe('socket authentication and lifecycle (two nodes)', () => {
 
   it('accepts a bearer token in auth.token and checks it', async () => {
     const user = await a.createUser();
-    const good = tokens.issue(user.id, ['read:messages']);
+    const good = await tokens.issue(user, ['read:messages']);
     const s = await connectSocket(b.url, { token: good });
     assert.equal(s.connected, true);
     s.close();
     assert.equal((await connectError(a.url, { token: 'not-a-token' })).data?.code, 'invalid_token');
     assert.equal((await connectError(a.url, { token: 42 as unknown as string })).data?.code, 'invalid_request');
-    const wrongScope = tokens.issue(user.id, ['smarthome']);
+    const wrongScope = await tokens.issue(user, ['smarthome']);
     assert.equal((await connectError(a.url, { token: wrongScope })).data?.code, 'insufficient_scope');
   });
 
@@ -110,26 +110,30 @@ describe('socket authentication and lifecycle (two nodes)', () => {
   it('disconnects a deactivated user everywhere (session and token sockets)', async () => {
     const { client, user } = await a.signedIn();
     const browser = await connectSocket(b.url, { client });
-    const device = await connectSocket(b.url, { token: tokens.issue(user.id, ['devices']) });
+    const device = await connectSocket(b.url, { token: await tokens.issue(user, ['devices']) });
     const gone = [disconnected(browser), disconnected(device)];
     await a.app.services.users.setActive(user.id, false);
     assert.deepEqual(await Promise.all(gone), ['io server disconnect', 'io server disconnect']);
   });
 
-  it('disconnects the sockets of a revoked grant on every node', async () => {
+  it('disconnects the sockets of a revoked grant on every node (revoked on A, sockets on B)', async () => {
     const user = await a.createUser();
-    const token = tokens.issue(user.id, ['read:messages']);
-    const other = tokens.issue(user.id, ['read:messages']);
+    const token = await tokens.issue(user, ['read:messages']);
+    const other = await tokens.issue(user, ['read:messages']);
     const s = await connectSocket(b.url, { token });
     const s2 = await connectSocket(b.url, { token: other });
     const gone = disconnected(s);
-    const grantId = tokens.grantOf(token)!;
-    tokens.revoke(token);
-    await a.app.events.emit('token.revoked', { grantId, userId: user.id });
+    await tokens.revoke(token);
     assert.equal(await gone, 'io server disconnect');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(s2.connected, true, 'another grant is not affected');
     s2.close();
+  });
+
+  it('ends a token\'s socket when the token expires', async () => {
+    const user = await a.createUser();
+    const s = await connectSocket(b.url, { token: await tokens.issue(user, ['read:messages'], 2) });
+    assert.equal(await disconnected(s, 5000), 'io server disconnect');
   });
 
   it('counts connected sockets across nodes', async () => {

@@ -4,7 +4,10 @@
  * cluster of server nodes sharing one PostgreSQL schema and Redis prefix.
  */
 import { io, type Socket } from 'socket.io-client';
+import type { User } from '../../src/domain/users/user.types.ts';
 import type { HttpClient } from './http.ts';
+import { createOAuthClient, issueAccessToken } from './oauth.ts';
+import { freePort } from './config.ts';
 import { startTestServer, type StartOptions, type TestServer } from './server.ts';
 
 export type ClientSocket = Socket;
@@ -124,13 +127,25 @@ export interface Cluster {
 
 /**
  * Start `n` server nodes on one PostgreSQL schema and Redis prefix (what separate processes behind a load
- * balancer share). The data is dropped when the last node closes.
+ * balancer share). Like a real deployment they share one PUBLIC_URL (the first node's address stands in
+ * for the balancer's; it is also the OAuth issuer, so a token works on every node), and each node's own
+ * address is an allowed origin, so tests can talk to a chosen node directly. The data is dropped when the
+ * last node closes.
  */
 export async function startCluster(n = 2, opts: StartOptions = {}): Promise<Cluster> {
-  const first = await startTestServer({ ...opts, keepData: true });
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+  const env = { ...(opts.env ?? {}), PUBLIC_URL: urls[0], ALLOWED_ORIGINS: urls.join(',') };
+  const first = await startTestServer({ ...opts, env, port: ports[0]!, keepData: true });
   const nodes = [first];
   for (let i = 1; i < n; i++) {
-    nodes.push(await startTestServer({ ...opts, schema: first.config.db.schema, redisPrefix: first.config.redis.prefix, keepData: i < n - 1 }));
+    nodes.push(
+      await startTestServer({ ...opts, env, port: ports[i]!, schema: first.config.db.schema, redisPrefix: first.config.redis.prefix, keepData: i < n - 1 }),
+    );
   }
   return {
     nodes,
@@ -141,21 +156,24 @@ export async function startCluster(n = 2, opts: StartOptions = {}): Promise<Clus
   };
 }
 
-/** A bearer verifier installed on `servers`: tokens registered here resolve to the given user and scopes. */
-export function fakeBearer(...servers: TestServer[]) {
-  const tokens = new Map<string, { userId: string; clientId: string; scopes: string[]; grantId: string }>();
-  for (const srv of servers) srv.app.bearer = { verify: async (t) => tokens.get(t) ?? null };
+/**
+ * Real OAuth access tokens for socket tests: each token gets its own client (so revoking that client's
+ * grant ends exactly that token). Tokens live in the shared database, so every node accepts them.
+ */
+export function socketTokens(srv: TestServer) {
+  const clients = new Map<string, { userId: string; clientId: string }>();
   return {
-    issue(userId: string, scopes: string[], grantId = `grant-${crypto.randomUUID()}`): string {
-      const token = `tok-${crypto.randomUUID()}`;
-      tokens.set(token, { userId, clientId: 'test-client', scopes, grantId });
+    async issue(user: User, scopes: string[], ttl?: number): Promise<string> {
+      const { clientId } = await createOAuthClient(srv);
+      const token = await issueAccessToken(srv, { user, scopes, clientId, ...(ttl ? { ttl } : {}) });
+      clients.set(token, { userId: user.id, clientId });
       return token;
     },
-    revoke(token: string) {
-      tokens.delete(token);
-    },
-    grantOf(token: string) {
-      return tokens.get(token)?.grantId;
+    /** Revoke the token's grant through the OAuth service (as an admin or the user would). */
+    async revoke(token: string): Promise<void> {
+      const c = clients.get(token);
+      if (!c) throw new Error('unknown token');
+      await srv.app.services.oauth.revokeUserGrants(c.userId, { clientId: c.clientId });
     },
   };
 }
