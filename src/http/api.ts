@@ -22,7 +22,7 @@ export interface RouteInput<B extends Schema, Q extends Schema, P extends Schema
 
 export interface RouteSpec<B extends Schema, Q extends Schema, P extends Schema, A extends AuthSpec> {
   method: Method;
-  /** Koa path (`/api/things/:id/`); a trailing slash is optional for callers. */
+  /** Koa path, declared without a trailing slash (`/api/things/:id`): callers may then add one or not. */
   path: string;
   summary: string;
   description?: string;
