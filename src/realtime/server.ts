@@ -126,6 +126,9 @@ export async function createRealtime(httpServer: http.Server, app: AppContext, k
   io.on('connection', (socket) => {
     socket.join(initialRooms.get(socket) ?? []);
     initialRooms.delete(socket);
+    // The handshake request (headers, socket, parser state) is only needed by the authentication above;
+    // every idle socket would otherwise keep it alive (the Socket.IO memory guide's first advice).
+    (socket.conn as unknown as { request: unknown }).request = null;
     void onConnection(rt, socket, authDeps, opts.modules ?? []);
   });
 
