@@ -47,7 +47,12 @@ export function createRedisSessionStore(redis: Redis, prefix: string): SessionSt
       await m.exec();
     },
     async destroy(id) {
-      await redis.del(key(id));
+      // Also drop the id from its user's index, so the index holds live sessions only.
+      const v = await redis.get(key(id));
+      const uid = v ? (JSON.parse(v) as SessionData).userId : undefined;
+      const m = redis.multi().del(key(id));
+      if (uid) m.srem(userKey(uid), id);
+      await m.exec();
     },
     async destroyUserSessions(uid) {
       const ids = await redis.smembers(userKey(uid));
@@ -61,9 +66,20 @@ export function createRedisSessionStore(redis: Redis, prefix: string): SessionSt
 export function createMemorySessionStore(): SessionStore {
   const sessions = new Map<string, { value: string; expires: number }>();
   const byUser = new Map<string, Set<string>>();
+  const remove = (id: string) => {
+    const v = sessions.get(id);
+    if (!v) return;
+    sessions.delete(id);
+    const uid = (JSON.parse(v.value) as SessionData).userId;
+    const set = uid ? byUser.get(uid) : undefined;
+    if (set) {
+      set.delete(id);
+      if (set.size === 0) byUser.delete(uid!);
+    }
+  };
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [k, v] of sessions) if (v.expires < now) sessions.delete(k);
+    for (const [k, v] of sessions) if (v.expires < now) remove(k);
   }, 60_000);
   sweep.unref();
   return {
@@ -71,7 +87,7 @@ export function createMemorySessionStore(): SessionStore {
       const v = sessions.get(id);
       if (!v) return undefined;
       if (v.expires < Date.now()) {
-        sessions.delete(id);
+        remove(id);
         return undefined;
       }
       return JSON.parse(v.value) as SessionData;
@@ -85,7 +101,7 @@ export function createMemorySessionStore(): SessionStore {
       }
     },
     async destroy(id) {
-      sessions.delete(id);
+      remove(id);
     },
     async destroyUserSessions(uid) {
       const ids = [...(byUser.get(uid) ?? [])];

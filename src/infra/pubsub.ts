@@ -57,12 +57,11 @@ export function createPubSub(redis: RedisHandle | null, logger: Logger): PubSub 
     },
     async subscribe(channel, handler) {
       local.on(channel, handler);
-      const n = (counts.get(channel) ?? 0) + 1;
-      counts.set(channel, n);
-      if (n === 1) pending.set(channel, sub.subscribe(prefix + channel));
-      await pending.get(channel);
+      counts.set(channel, (counts.get(channel) ?? 0) + 1);
+      let subscribed = pending.get(channel);
+      if (!subscribed) pending.set(channel, (subscribed = sub.subscribe(prefix + channel)));
       let done = false;
-      return () => {
+      const release = () => {
         if (done) return;
         done = true;
         local.off(channel, handler);
@@ -74,6 +73,16 @@ export function createPubSub(redis: RedisHandle | null, logger: Logger): PubSub 
           sub.unsubscribe(prefix + channel).catch((err: Error) => log.warn({ err: { message: err.message } }, 'unsubscribe failed'));
         }
       };
+      try {
+        await subscribed;
+      } catch (err) {
+        // A failed SUBSCRIBE (Redis unreachable) must not stay cached for the channel: forget it so the next
+        // subscriber tries again, and undo this subscriber's share.
+        if (pending.get(channel) === subscribed) pending.delete(channel);
+        release();
+        throw err;
+      }
+      return release;
     },
     async close() {
       local.removeAllListeners();

@@ -24,6 +24,8 @@ export interface Limiter {
   check(key: string): Promise<void>;
   /** Forget `key` (e.g. after a successful sign-in). */
   reset(key: string): Promise<void>;
+  /** Give back points spent in advance (e.g. an attempt that turned out to succeed). */
+  refund(key: string, points?: number): Promise<void>;
 }
 
 export type LimiterFactory = (opts: LimiterOptions) => Limiter;
@@ -48,6 +50,9 @@ export function createLimiterFactory(redis: RedisHandle | null): LimiterFactory 
       },
       async reset(key) {
         await limiter.delete(key);
+      },
+      async refund(key, points = 1) {
+        await limiter.reward(key, points);
       },
     };
   };

@@ -68,6 +68,15 @@ describe('local sign-in and the session (BFF base)', () => {
     assert.equal((await c.post('/auth/login', { email: other.email, password: DEFAULT_PASSWORD })).status, 200);
   });
 
+  it('counts parallel guesses before checking them: a burst cannot exceed the per-account limit', async () => {
+    const user = await srv.createUser();
+    const c = srv.client();
+    const results = await Promise.all(Array.from({ length: 10 }, () => c.post('/auth/login', { email: user.email, password: 'wrong-password' })));
+    const statuses = results.map((r) => r.status).sort();
+    assert.equal(statuses.filter((s) => s === 401).length, 3, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 7);
+  });
+
   it('refuses a JSON sign-in without the custom header or from a foreign Origin (CSRF)', async () => {
     const user = await srv.createUser();
     const noHeader = await srv.client().post('/auth/login', { email: user.email, password: DEFAULT_PASSWORD }, { csrfHeader: false });
@@ -124,8 +133,11 @@ describe('local sign-in and the session (BFF base)', () => {
     const { client } = await srv.signedIn();
     const replay = srv.client();
     for (const [k, v] of client.cookies) replay.cookies.set(k, v);
+    const index = `${srv.config.redis.prefix}user-sess:${(await client.get('/api/me')).body.user_id}`;
+    assert.equal((await srv.app.redis!.client.smembers(index)).length, 1);
     const out = await client.post('/auth/logout', {});
     assert.equal(out.status, 204);
+    assert.deepEqual(await srv.app.redis!.client.smembers(index), [], 'the per-user index forgets an ended session');
     assert.equal((await client.get('/api/me')).status, 401);
     assert.equal((await replay.get('/api/me')).status, 401);
   });
@@ -153,6 +165,12 @@ describe('local sign-in and the session (BFF base)', () => {
     const evil = await c.request('POST', '/auth/login', { form: { email: user.email, password: DEFAULT_PASSWORD, next: '//evil.example/x', _csrf: token! } });
     assert.equal(evil.status, 302);
     assert.equal(evil.headers.get('location'), '/home/');
+    // Signed in now: GET /auth/login redirects to next at once, so dot segments must not smuggle in a host.
+    for (const next of ['/.//evil.example', '/a/..//evil.example', '/%2e//evil.example', '/./\\evil.example', 'https://evil.example']) {
+      const r = await c.get(`/auth/login?next=${encodeURIComponent(next)}`);
+      assert.equal(r.status, 302, next);
+      assert.equal(r.headers.get('location'), '/home/', next);
+    }
     const c2 = srv.client();
     const p2 = await c2.get('/auth/login');
     const t2 = /name="_csrf" value="([^"]+)"/.exec(p2.text)![1]!;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { issueAccessToken } from '../support/oauth.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 describe('users over REST', () => {
@@ -49,6 +50,20 @@ describe('users over REST', () => {
     assert.ok(all.body.next);
     const byEmail = await staff.client.get(`/api/users/?email=${encodeURIComponent(stranger.email)}`);
     assert.deepEqual(byEmail.body.results.map((u: { user_id: string }) => u.user_id), [stranger.id]);
+  });
+
+  it('gives staff powers to a staff member\'s browser session only, never to an app holding their token', async () => {
+    const staff = await srv.createUser({ staff: true });
+    const stranger = await srv.createUser();
+    const token = await issueAccessToken(srv, { user: staff, scopes: ['read:messages'] });
+    const c = srv.client();
+    const list = await c.get('/api/users/', { bearer: token });
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.results.map((u: { user_id: string }) => u.user_id), [staff.id], 'only themselves');
+    assert.equal((await c.get(`/api/users/${stranger.id}/`, { bearer: token })).status, 404);
+    const byEmail = await c.get(`/api/users/?email=${encodeURIComponent(stranger.email)}`, { bearer: token });
+    assert.equal(byEmail.body.results[0].phone_number, null);
+    assert.equal('is_staff' in byEmail.body.results[0], false);
   });
 
   it('updates only your own profile fields; privilege fields, email and password are refused', async () => {

@@ -236,7 +236,11 @@ describe('Google Smart Home fulfillment over HTTP', () => {
 
     it('F6: unlocking needs the PIN; wrong PIN refused; lockout after too many; right PIN unlocks', async () => {
       const c = srv.client();
-      const set = await c.request('PATCH', '/api/smarthome/devices/lock-1/', { bearer: devicesToken, json: { pin: '4321' } });
+      const byToken = await c.request('PATCH', '/api/smarthome/devices/lock-1/', { bearer: devicesToken, json: { pin: '4321' } });
+      assert.equal(byToken.status, 403, 'a devices token (a hub, firmware) cannot set or clear the PIN');
+      assert.equal(byToken.body.error.code, 'session_required');
+      const owner = (await srv.signedIn(user)).client;
+      const set = await owner.patch('/api/smarthome/devices/lock-1/', { pin: '4321' });
       assert.equal(set.status, 200);
       assert.deepEqual(set.body, { device_id: 'lock-1', challenge: 'auto', has_pin: true, pin_locked_until: null, default_names: [], device_info: null });
       const unlock = (requestId: string, challenge?: object) =>
@@ -253,7 +257,7 @@ describe('Google Smart Home fulfillment over HTTP', () => {
       assert.ok(shown.body.pin_locked_until);
       assert.equal(JSON.stringify(shown.body).includes('4321'), false);
       // A new PIN from the owner ends the lockout.
-      await c.request('PATCH', '/api/smarthome/devices/lock-1/', { bearer: devicesToken, json: { pin: '8642' } });
+      assert.equal((await owner.patch('/api/smarthome/devices/lock-1/', { pin: '8642' })).status, 200);
       assert.equal((await unlock('new', { pin: '8642' })).body.payload.commands[0].status, 'SUCCESS');
       // The PIN never travels to Google.
       const sync = await fulfill(srv, token, { requestId: 's', inputs: [{ intent: 'action.devices.SYNC' }] });
@@ -290,17 +294,21 @@ describe('Google Smart Home fulfillment over HTTP', () => {
       const wrongScope = await c.request('GET', path, { bearer: token });
       assert.equal(wrongScope.status, 403);
       assert.equal(wrongScope.body.error.code, 'insufficient_scope');
+      const owner = (await srv.signedIn(user)).client;
       for (const body of [{ pin: 'abcd' }, { pin: '12' }, { pin: 1234 }, { challenge: 'retina' }, { challenge: 'pin', pin: null }, { default_names: 'x' }, { device_info: { colour: 'red' } }, { extra: 1 }]) {
-        const r = await c.request('PATCH', path, { bearer: devicesToken, json: body });
+        const r = await owner.patch(path, body);
         assert.equal(r.status, 400, JSON.stringify(body));
         assert.equal(r.body.error.code, 'validation_failed');
       }
-      const noPin = await c.request('PATCH', path, { bearer: devicesToken, json: { challenge: 'pin' } });
+      const byToken = await c.request('PATCH', path, { bearer: devicesToken, json: { challenge: 'ack' } });
+      assert.equal(byToken.status, 403);
+      assert.equal(byToken.body.error.code, 'session_required');
+      const noPin = await owner.patch(path, { challenge: 'pin' });
       assert.equal(noPin.status, 400);
       assert.equal(noPin.body.error.details.fields[0].path, 'pin');
       const other = await srv.createUser();
       const otherToken = await issueAccessToken(srv, { user: other, scopes: ['devices'] });
-      const foreign = await c.request('PATCH', path, { bearer: otherToken, json: { pin: '1234' } });
+      const foreign = await c.request('PATCH', path, { bearer: otherToken, json: { default_names: ['Mine now'] } });
       assert.equal(foreign.status, 404);
       assert.equal(foreign.body.error.code, 'device_not_found');
       assert.equal((await c.request('GET', '/api/smarthome/devices/nope/', { bearer: devicesToken })).status, 404);

@@ -22,10 +22,14 @@ const loginSchema = z.object({
 
 /** A same-origin relative path to go to after sign-in; anything else (absolute, `//host`, `\`) → fallback. */
 export function safeNext(next: unknown, fallback = '/home/'): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
+  const unsafe = (p: string) => !p.startsWith('/') || p.startsWith('//') || p.includes('\\');
+  if (typeof next !== 'string' || unsafe(next)) return fallback;
   try {
     const u = new URL(next, 'http://internal.invalid');
-    return u.origin === 'http://internal.invalid' ? u.pathname + u.search + u.hash : fallback;
+    // Check the normalised path again: dot segments can turn `/.//evil.example` into `//evil.example`,
+    // which a browser reads as another host.
+    if (u.origin !== 'http://internal.invalid' || unsafe(u.pathname)) return fallback;
+    return u.pathname + u.search + u.hash;
   } catch {
     return fallback;
   }
@@ -96,9 +100,11 @@ export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtr
       else assertSameOriginRequest(ctx, config.http.allowedOrigins);
       const next = safeNext(body.next);
       const accountKey = `${body.email.toLowerCase()}|${ctx.ip}`;
+      // Every attempt is counted before the (slow) password check and given back when it succeeds: counting
+      // only afterwards would let a burst of parallel guesses all pass the limit.
       try {
-        await perIp.check(ctx.ip);
-        await perAccount.check(accountKey);
+        await perIp.consume(ctx.ip);
+        await perAccount.consume(accountKey);
       } catch (err) {
         if (!isForm) throw err;
         ctx.status = 429;
@@ -108,14 +114,13 @@ export function registerAuthRoutes(api: Api, app: AppContext, extras: SignInExtr
       }
       const user = await services.users.authenticate(body.email, body.password);
       if (!user) {
-        await Promise.allSettled([perIp.consume(ctx.ip), perAccount.consume(accountKey)]);
         if (!isForm) throw new UnauthenticatedError('Wrong email or password');
         ctx.status = 401;
         ctx.type = 'html';
         ctx.body = renderSignInPage(ctx, { next, email: body.email, extras, error: 'Wrong email or password.' });
         return;
       }
-      await perAccount.reset(accountKey);
+      await Promise.all([perAccount.reset(accountKey), perIp.refund(ctx.ip)]);
       await signIn(ctx, user, 'password');
       app.logger.info({ userId: user.id, reqId: ctx.requestId }, 'signed in');
       if (isForm) return ctx.redirect(next);

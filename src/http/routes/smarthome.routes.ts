@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.ts';
 import { deviceIdParamsSchema, settingsInputSchema } from '../../domain/smarthome/smarthome.schemas.ts';
-import { UnauthenticatedError } from '../../errors.ts';
+import { ForbiddenError, UnauthenticatedError } from '../../errors.ts';
 import type { Api } from '../api.ts';
 import { presentSmartHomeSettings, smartHomeSettingsSchema } from '../presenters/smarthome.ts';
 
@@ -61,7 +61,14 @@ export function registerSmartHomeRoutes(api: Api, app: AppContext): void {
     params: deviceIdParamsSchema,
     body: settingsInputSchema,
     response: smartHomeSettingsSchema,
-    errors: { 404: 'Not your device' },
-    handler: async (_ctx, { actor, params, body }) => presentSmartHomeSettings(await smarthome.settings.update(actor.user.id, params.deviceId, body)),
+    errors: { 403: 'PIN or challenge changed with a token (code session_required)', 404: 'Not your device' },
+    handler: async (_ctx, { actor, params, body }) => {
+      // The PIN guards locks and doors: a `devices` token is what a hub or device firmware holds, so only the
+      // owner in a browser session may change or clear it (or switch the challenge off).
+      if ((body.pin !== undefined || body.challenge !== undefined) && actor.via !== 'session') {
+        throw new ForbiddenError('Changing the PIN or the challenge needs a browser session', 'session_required');
+      }
+      return presentSmartHomeSettings(await smarthome.settings.update(actor.user.id, params.deviceId, body));
+    },
   });
 }

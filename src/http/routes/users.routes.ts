@@ -31,9 +31,15 @@ export function registerUserRoutes(api: Api, app: AppContext): void {
   const base = app.config.http.publicUrl;
   const registrations = app.limiters({ name: 'register', points: 10, duration: 3600 });
 
+  /**
+   * Staff powers (the whole directory, private fields) belong to a staff member's browser session only: a
+   * third-party app holding a staff member's token acts as an ordinary user.
+   */
+  const actsAsStaff = (actor: Actor) => actor.via === 'session' && actor.user.isStaff;
+
   /** What `viewer` may see of `user`: everything of themselves (and staff), the public profile otherwise. */
   function present(viewer: Actor, user: User) {
-    if (viewer.user.id === user.id || viewer.user.isStaff) return presentSelf(user);
+    if (viewer.user.id === user.id || actsAsStaff(viewer)) return presentSelf(user);
     // A phone number is only shown to its owner and staff.
     return { ...presentUser(user), phone_number: null };
   }
@@ -43,7 +49,7 @@ export function registerUserRoutes(api: Api, app: AppContext): void {
     if (!isId(id)) throw new NotFoundError('User');
     if (id === viewer.user.id) return viewer.user;
     const user = await users.findById(id);
-    if (!user || (!viewer.user.isStaff && (!user.isActive || !(await conversations.shareConversation(viewer.user.id, id))))) throw new NotFoundError('User');
+    if (!user || (!actsAsStaff(viewer) && (!user.isActive || !(await conversations.shareConversation(viewer.user.id, id))))) throw new NotFoundError('User');
     return user;
   }
 
@@ -68,7 +74,7 @@ export function registerUserRoutes(api: Api, app: AppContext): void {
       if (query.user_id !== undefined && !isId(query.user_id)) {
         count = 0;
         list = [];
-      } else if (actor.user.isStaff) {
+      } else if (actsAsStaff(actor)) {
         const r = await users.list({
           ...(query.email !== undefined ? { email: query.email } : {}),
           ...(query.user_id !== undefined ? { id: query.user_id } : {}),
