@@ -338,11 +338,18 @@ describe('send rate limit', () => {
     const b = await srv.signedIn();
     const c = await a.client.post('/api/conversations/', { participants: [b.user.id] });
     const cid = c.body.conversation_id;
-    for (let i = 0; i < 5; i++) assert.equal((await a.client.post('/api/messages/', { conversation: cid, message_body: `m${i}` })).status, 201);
+    const key = crypto.randomUUID();
+    const first = await a.client.post('/api/messages/', { conversation: cid, message_body: 'm0', client_msg_id: key });
+    assert.equal(first.status, 201);
+    for (let i = 1; i < 5; i++) assert.equal((await a.client.post('/api/messages/', { conversation: cid, message_body: `m${i}` })).status, 201);
     const limited = await a.client.post('/api/messages/', { conversation: cid, message_body: 'one too many' });
     assert.equal(limited.status, 429);
     assert.equal(limited.body.error.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    // Over budget, a retry of a committed send still learns its outcome.
+    const retry = await a.client.post('/api/messages/', { conversation: cid, message_body: 'm0', client_msg_id: key });
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.message_id, first.body.message_id);
     assert.equal((await b.client.post('/api/messages/', { conversation: cid, message_body: 'fine' })).status, 201);
     assert.equal((await a.client.get(`/api/conversations/${cid}/messages/`)).body.count, 6);
   });

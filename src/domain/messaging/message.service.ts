@@ -3,7 +3,7 @@
  * and change-cursor catch-up for realtime clients. Every call takes the acting user; a non-member gets
  * NotFound. Events and pub/sub wake-ups go out only after the transaction committed.
  */
-import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../../errors.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Limiter } from '../../infra/rate-limit.ts';
 import type { Actor } from '../users/user.types.ts';
@@ -203,7 +203,17 @@ export function createMessageService(deps: MessageServiceDeps) {
     async send(actor: Actor, input: SendMessageInput): Promise<SendResult> {
       if (!isId(input.conversationId)) throw new NotFoundError('Conversation');
       const data = parseInput(sendMessageSchema, input);
-      await sendLimiter?.consume(actor.user.id);
+      try {
+        await sendLimiter?.consume(actor.user.id);
+      } catch (err) {
+        // Over budget, a retry of a send that already committed still gets its original: the client must be
+        // able to learn the outcome of what it sent.
+        if (err instanceof RateLimitedError && data.clientMsgId) {
+          const [original] = await msgRepo.findByClientIds(db, [{ conversationId: data.conversationId, senderId: actor.user.id, clientMsgId: data.clientMsgId }]);
+          if (original) return { message: original, created: false };
+        }
+        throw err;
+      }
       const job: SendJob = { senderId: actor.user.id, conversationId: data.conversationId, body: data.body, clientMsgId: data.clientMsgId ?? null };
       try {
         return await batcher.submit(job);
