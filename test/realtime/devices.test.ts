@@ -89,6 +89,7 @@ describe('devices on sockets across two nodes', () => {
     assert.equal((await emitAck(lamp, 'device:ack', { ids: ['not-a-uuid'] })).error.code, 'validation_failed');
     assert.equal((await emitAck(lamp, 'device:ack', { ids: [] })).error.code, 'validation_failed');
     assert.equal((await emitAck(lamp, 'device:fetch', { limit: 0 })).error.code, 'validation_failed');
+    assert.equal((await emitAck(lamp, 'device:fetch', { device_id: 'someone-elses-or-none' })).error.code, 'device_not_found');
     // A device token is not a chat client, and a chat token is not a device.
     assert.equal((await emitAck(lamp, 'message:send', { conversation_id: crypto.randomUUID(), body: 'hi' })).error.code, 'insufficient_scope');
     const chat = await connectSocket(a.url, { token: await tokens.issue(owner, ['read:messages']) });

@@ -47,6 +47,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const recentlySeen = new Map<string, Map<string, number>>();
   const SEEN_LOCAL_MS = (SEEN_THROTTLE_SECONDS * 1000) / 3;
   const MAX_SEEN_OWNERS = 100_000;
+  const MAX_SEEN_PER_OWNER = 1_000;
   const forgetSeen = (ownerId: string) => void recentlySeen.delete(ownerId);
 
   async function mustGet(ownerId: string, id: string): Promise<Device> {
@@ -164,6 +165,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         if (recentlySeen.size >= MAX_SEEN_OWNERS) recentlySeen.clear();
         recentlySeen.set(ownerId, (mine = new Map()));
       }
+      // Bounded per owner too: clearing only costs the next call one extra touch.
+      if (mine.size >= MAX_SEEN_PER_OWNER) mine.clear();
       mine.set(key, now + SEEN_LOCAL_MS);
     },
   };

@@ -29,6 +29,8 @@ export function registerDeviceHandlers(rt: RealtimeContext, socket: RealtimeSock
   socket.on(
     'device:fetch',
     defineHandler(deps, socket, { event: 'device:fetch', scope: SCOPE, schema: fetchSchema }, async (input) => {
+      // Only the caller's own device (NotFound otherwise), as the HTTP poll does.
+      if (input.device_id !== undefined) await devices.get(owner(), input.device_id);
       await devices.markSeen(owner(), input.device_id);
       const messages = await deviceMessages.fetchUnread(owner(), {
         ...(input.device_id !== undefined ? { deviceId: input.device_id } : {}),
