@@ -2,6 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from './support/server.ts';
 
+describe('catalog introspection', () => {
+  it('sees only the configured schema (other deployments on the database cannot break migrations)', async () => {
+    const a = await startTestServer();
+    const b = await startTestServer();
+    try {
+      const tables = await a.app.db.db.introspection.getTables();
+      assert.ok(tables.some((t) => t.name === 'users'));
+      assert.ok(tables.some((t) => t.name === 'kysely_migration'), 'the migrator finds its own table');
+      assert.ok(tables.every((t) => t.schema === a.config.db.schema), 'no table of another schema');
+      const schemas = await a.app.db.db.introspection.getSchemas();
+      assert.deepEqual(schemas.map((s) => s.name), [a.config.db.schema]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('cross-node pub/sub over Redis', () => {
   let a: TestServer;
   let b: TestServer;

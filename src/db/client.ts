@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from './database.ts';
+import { withSchemaIntrospection } from './introspection.ts';
 
 export interface DbHandle {
   readonly db: Kysely<Database>;
@@ -46,7 +47,7 @@ export async function createDb(config: Pick<Config, 'db'>, logger: Logger): Prom
       ...(schema !== 'public' ? { options: `-c search_path=${schema}` } : {}),
     });
     pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client error'));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: onLog });
+    const db = new Kysely<Database>({ dialect: withSchemaIntrospection(new PostgresDialect({ pool }), schema), log: onLog });
     if (schema !== 'public') await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     return {
       db,
@@ -60,7 +61,7 @@ export async function createDb(config: Pick<Config, 'db'>, logger: Logger): Prom
   const { PGliteDialect } = await import('kysely-pglite-dialect');
   mkdirSync(config.db.dataDir, { recursive: true });
   const client = await PGlite.create(`${config.db.dataDir}/pglite`);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(client), log: onLog });
+  const db = new Kysely<Database>({ dialect: withSchemaIntrospection(new PGliteDialect(client), 'public'), log: onLog });
   return {
     db,
     kind: 'pglite',
