@@ -160,6 +160,8 @@ export const envSchema = z.object({
   OAUTH_TOKEN_MAX_FAILURES: z.coerce.number().int().positive().default(30),
   /** Seconds between sweeps of expired OAuth codes, tokens and sessions (0 = never). */
   OAUTH_CLEANUP_INTERVAL: z.coerce.number().int().min(0).default(3600),
+  /** Milliseconds a node reuses a successful access-token verification (0 = look up every time). */
+  OAUTH_BEARER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
 
   /** Messages a user may send, edit or delete per minute (every node together, with Redis). */
   MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(600),
@@ -248,6 +250,7 @@ export interface Config {
     readonly tokenRateLimit: number;
     readonly tokenMaxFailures: number;
     readonly cleanupInterval: number;
+    readonly bearerCacheMs: number;
   };
   /** null when SSO_ISSUER is not set. */
   readonly sso: SsoConfig | null;
@@ -400,6 +403,7 @@ export function buildConfig(vars: Record<string, string | undefined>): Config {
       tokenRateLimit: e.OAUTH_TOKEN_RATE_LIMIT,
       tokenMaxFailures: e.OAUTH_TOKEN_MAX_FAILURES,
       cleanupInterval: e.OAUTH_CLEANUP_INTERVAL,
+      bearerCacheMs: e.OAUTH_BEARER_CACHE_MS,
     },
     messaging: {
       ratePerMinute: e.MESSAGE_RATE_LIMIT,

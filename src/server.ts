@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { AppContext } from './app-context.ts';
+import { bearerCacheKey, cachedBearer, type BearerInvalidation } from './auth/bearer.ts';
 import { createOAuthServer } from './auth/oauth/provider.ts';
 import { createMemorySessionStore, createRedisSessionStore } from './auth/session-store.ts';
 import type { Config } from './config.ts';
@@ -111,6 +112,25 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
     const moderation = createModerationService({ db: db.db });
     const deviceStaff = createDeviceStaffService({ db: db.db, events, pubsub, config: config.devices });
 
+    // Successful token verifications are reused for a few seconds per node; every node forgets them as soon
+    // as any node announces a revoked grant or a deactivated user.
+    const bearer = cachedBearer(oauthServer.bearer, { ttlMs: config.oauth.bearerCacheMs });
+    const BEARER_CHANNEL = 'bearer:invalidate';
+    const offBearer = await pubsub.subscribe(BEARER_CHANNEL, (m) => bearer.invalidate(m as BearerInvalidation));
+    closers.push(async () => offBearer());
+    const invalidate = async (match: BearerInvalidation) => {
+      bearer.invalidate(match);
+      await pubsub.publish(BEARER_CHANNEL, match);
+    };
+    events.on('oauth.grant_revoked', ({ grantId }) => invalidate({ grantId }));
+    // A single token destroyed (revocation endpoint, rotation): its value is the opaque token's jti.
+    const forgetToken = (token: { jti: string }) => {
+      invalidate({ tokenKey: bearerCacheKey(token.jti) }).catch((err) => logger.warn({ err }, 'bearer cache invalidation failed'));
+    };
+    oauthServer.provider.on('access_token.destroyed', forgetToken);
+    oauthServer.provider.on('client_credentials.destroyed', forgetToken);
+    events.on('user.deactivated', ({ userId }) => invalidate({ userId }));
+
     const app: AppContext = {
       config,
       logger,
@@ -121,7 +141,7 @@ export async function createServer(config: Config, opts: CreateServerOptions = {
       limiters,
       sessions,
       presence: createPresenceStore(redis, config.realtime.presenceTtlMs),
-      bearer: oauthServer.bearer,
+      bearer,
       oauthServer,
       services: { users, identities, devices, deviceMessages, oauth, conversations, messages, smarthome, audit, deviceStaff, moderation },
       sso: config.sso ? createSsoClient(config.sso, logger) : null,
