@@ -18,14 +18,7 @@ export async function migrateToLatest(db: Kysely<any>, logger: Logger, schema = 
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
     ...(schema !== 'public' ? { migrationTableSchema: schema } : {}),
   });
-  let { error, results } = await migrator.migrateToLatest();
-  // Kysely's migrator lists the tables of every schema; a schema dropped meanwhile by another process
-  // (parallel test runs on one database) fails that listing with 3F000, or 42P01 for one of its tables.
-  // Nothing was applied: try again.
-  const raced = (e: unknown) => ['3F000', '42P01'].includes((e as { code?: string } | undefined)?.code ?? '');
-  for (let attempt = 1; attempt <= 5 && raced(error); attempt++) {
-    ({ error, results } = await migrator.migrateToLatest());
-  }
+  const { error, results } = await migrator.migrateToLatest();
   const applied: string[] = [];
   for (const r of results ?? []) {
     if (r.status === 'Success') {

@@ -32,7 +32,7 @@ export interface StartOptions extends TestConfigOptions {
 
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
   const config = await testConfig(opts);
-  const running = await withSchemaLock('shared', () => startRetrying(config, opts.logger ? { logger: opts.logger } : {}));
+  const running = await createServer(config, opts.logger ? { logger: opts.logger } : {});
   let n = 0;
   const server: TestServer = {
     ...running,
@@ -64,55 +64,16 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
   return server;
 }
 
-/**
- * createServer, retried when migration fails with 3F000 (invalid_schema_name) for another schema: Kysely's
- * table introspection calls has_schema_privilege() over every pg_namespace row, which fails when another
- * test file drops its schema at that moment.
- */
-async function startRetrying(config: Config, opts: Parameters<typeof createServer>[1]): Promise<RunningServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createServer(config, opts);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if (attempt >= 8 || e.code !== '3F000' || e.message?.includes(`"${config.db.schema}"`)) throw err;
-      await new Promise((r) => setTimeout(r, 25 * attempt));
-    }
-  }
-}
-
-/** Advisory lock key that orders server starts (shared) against schema drops (exclusive). */
-const SCHEMA_LOCK_KEY = 0x4d4221;
-
-/**
- * Run `fn` holding the schema lock. Test files run in parallel processes: a server start introspects the
- * catalog (Kysely's migrator lists every schema's tables) and fails when another file drops its schema at
- * that moment. Starts hold the lock shared, drops hold it exclusively, so the two never overlap.
- */
-async function withSchemaLock<T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(mode === 'shared' ? 'select pg_advisory_lock_shared($1)' : 'select pg_advisory_lock($1)', [SCHEMA_LOCK_KEY]);
-    return await fn();
-  } finally {
-    // Ending the connection releases the lock.
-    await client.end();
-  }
-}
-
 /** Remove a test schema and the Redis keys under its prefix. */
 export async function dropTestData(config: Config): Promise<void> {
   if (config.db.url && config.db.schema !== 'public') {
-    await withSchemaLock('exclusive', async () => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${config.db.schema}" cascade`);
-      } finally {
-        await client.end();
-      }
-    });
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`drop schema if exists "${config.db.schema}" cascade`);
+    } finally {
+      await client.end();
+    }
   }
   if (config.redis.url) {
     const redis = new Redis(TEST_REDIS_URL);

@@ -90,20 +90,6 @@ export class BenchContext {
 
   /** The product, started as in production: PostgreSQL, Redis (adapter on), NODE_ENV=production. */
   async startSut(opts: ContenderOptions = {}): Promise<Child> {
-    // Other tenants of a shared PostgreSQL creating and dropping schemas can fail Kysely's migration-table
-    // introspection at start ("schema … does not exist"); a second attempt gets through.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.startSutOnce(opts);
-      } catch (err) {
-        if (attempt >= 3) throw err;
-        this.log(`SUT start failed (${(err as Error).message}); retrying`);
-        await sleep(500);
-      }
-    }
-  }
-
-  private async startSutOnce(opts: ContenderOptions): Promise<Child> {
     // One port for every start: the OAuth issuer and token audience derive from PUBLIC_URL, so fixtures'
     // tokens only stay valid on the same URL.
     const port = (this.sutPort ??= await freePort());
